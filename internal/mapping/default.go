@@ -1,0 +1,155 @@
+package mapping
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// BlueprintIDs maps a kind to the identifier of the blueprint it fills.
+type BlueprintIDs map[Kind]string
+
+// DefaultIDs returns the blueprint identifiers of the seed document's
+// "Default Blueprints".
+func DefaultIDs() BlueprintIDs {
+	return BlueprintIDs{
+		KindProject:    "harborProject",
+		KindUser:       "harborUser",
+		KindRepository: "harborRepository",
+		KindArtifact:   "harborArtifact",
+	}
+}
+
+// DefaultSource names the built-in mapping in error messages.
+const DefaultSource = "built-in default mapping"
+
+// DefaultYAML returns the built-in mapping for the default blueprints, with
+// ids substituted (a kind missing from ids keeps its default identifier).
+//
+// Why it looks the way it does:
+//   - Property names are exactly those of the seed's Default Blueprints, so
+//     harborport and Ocean fill the same catalog.
+//   - Projects and users are keyed by name: Harbor names are unique and
+//     stable, readable in Port, and what webhooks and relations carry.
+//   - Repositories are keyed by their full Harbor name "project/repo": the
+//     bare repo name repeats across projects, and Port identifiers allow '/'
+//     (port-api.md §1.6).
+//   - Artifacts are keyed "<project/repo>@<digest>", not by the seed's
+//     `.digest`: Harbor stores one artifact per repository, so the same
+//     image pushed to two repositories is two artifacts with one digest, and
+//     keyed by digest they would overwrite each other — and deleting one
+//     would delete the other's entity. It is also the docker pull reference.
+//   - public compares with the string "true": Harbor's metadata values are
+//     strings (harbor-api.md §3.1), and "false" is truthy in jq.
+//   - scanOverview is the first report of Harbor's MIME-keyed scan_overview
+//     map, or null: Harbor returns at most one report type (the first it
+//     has, harbor-api.md §3.5), so the property does not depend on the
+//     scanner's MIME version.
+//   - Harbor's never-pulled pull_time "0001-01-01T00:00:00.000Z" is not a
+//     date; the default blueprints have no pull time, and a custom mapping
+//     should write `.pull_time | if startswith("0001-01-01") then null else . end`.
+func DefaultYAML(ids BlueprintIDs) string {
+	def := DefaultIDs()
+	bp := func(k Kind) string {
+		id := ids[k]
+		if id == "" {
+			id = def[k]
+		}
+		b, _ := json.Marshal(id) // a jq string literal
+		return "'" + strings.ReplaceAll(string(b), "'", "''") + "'"
+	}
+	return fmt.Sprintf(defaultTemplate, bp(KindProject), bp(KindUser), bp(KindRepository), bp(KindArtifact))
+}
+
+// Default returns the compiled built-in mapping.
+func Default(ids BlueprintIDs) *Config {
+	c, err := Parse(DefaultYAML(ids), DefaultSource)
+	if err != nil {
+		panic("mapping: the built-in default mapping does not parse: " + err.Error())
+	}
+	return c
+}
+
+const defaultTemplate = `# harborport built-in mapping (Ocean port-app-config format).
+deleteDependentEntities: true
+createMissingRelatedEntities: true
+enableMergeEntity: true
+entityDeletionThreshold: 0.9
+resources:
+  - kind: project
+    selector:
+      query: "true"
+    port:
+      entity:
+        mappings:
+          identifier: .name
+          title: .name
+          blueprint: %s
+          properties:
+            projectId: .project_id
+            ownerName: .owner_name
+            # Harbor metadata values are strings: "true"/"false"
+            public: .metadata.public == "true"
+            repoCount: .repo_count
+            creationTime: .creation_time
+            updateTime: .update_time
+  - kind: user
+    selector:
+      query: "true"
+    port:
+      entity:
+        mappings:
+          identifier: .username
+          title: .username
+          blueprint: %s
+          properties:
+            userId: .user_id
+            username: .username
+            email: .email
+            realname: .realname
+            admin: .sysadmin_flag
+            creationTime: .creation_time
+            updateTime: .update_time
+  - kind: repository
+    selector:
+      query: "true"
+    port:
+      entity:
+        mappings:
+          # the full Harbor name "project/repo": unique across projects
+          identifier: .name
+          title: .name
+          blueprint: %s
+          properties:
+            repositoryId: .id
+            name: .name
+            artifactCount: .artifact_count
+            pullCount: .pull_count
+            creationTime: .creation_time
+            updateTime: .update_time
+          relations:
+            project: .projectName
+  - kind: artifact
+    selector:
+      query: "true"
+      withTag: true
+      withScanOverview: true
+    port:
+      entity:
+        mappings:
+          # one digest may live in several repositories: qualify it
+          # (| strings: a missing part drops the entity instead of "@sha256:…")
+          identifier: (.repositoryName | strings) + "@" + (.digest | strings)
+          title: .tags[0].name // (.digest | split(":")[1] | .[0:12])
+          blueprint: %s
+          properties:
+            digest: .digest
+            tags: '[.tags[]?.name]'
+            size: .size
+            pushTime: .push_time
+            # the first (in practice only) report of the MIME-keyed map, or null
+            scanOverview: '[.scan_overview[]?][0]'
+          relations:
+            repository: .repositoryName
+            project: .projectName
+`

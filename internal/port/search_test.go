@@ -1,0 +1,106 @@
+package port
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestSearchPaginates(t *testing.T) {
+	f := newFake(t)
+	const total = 2500
+	var bodies []map[string]any
+	f.handle("POST /v1/blueprints/{blueprint}/entities/search", func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		readJSON(t, r, &body)
+		bodies = append(bodies, body)
+		start := 0
+		if from, ok := body["from"].(string); ok {
+			start, _ = strconv.Atoi(strings.TrimPrefix(from, "cursor-"))
+		}
+		limit := int(body["limit"].(float64))
+		var page []any
+		for i := start; i < min(start+limit, total); i++ {
+			page = append(page, map[string]any{"identifier": fmt.Sprintf("e%d", i), "properties": map[string]any{}, "relations": map[string]any{}})
+		}
+		resp := map[string]any{"ok": true, "entities": page}
+		if start+limit < total {
+			resp["next"] = fmt.Sprintf("cursor-%d", start+limit)
+		}
+		writeJSON(w, 200, resp)
+	})
+	c := f.client(t)
+	q := SearchQuery{Rules: []map[string]any{{"property": "$identifier", "operator": "contains", "value": "e"}}, Include: []string{"$identifier", "properties.digest"}}
+	var got []string
+	pages := 0
+	err := c.SearchEntities(t.Context(), "artifact", q, func(es []Entity) error {
+		pages++
+		for _, e := range es {
+			if e.Blueprint != "artifact" {
+				t.Errorf("blueprint = %q", e.Blueprint)
+			}
+			got = append(got, e.Identifier)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pages != 3 || len(got) != total || got[0] != "e0" || got[total-1] != fmt.Sprintf("e%d", total-1) {
+		t.Errorf("pages=%d entities=%d", pages, len(got))
+	}
+	for i, b := range bodies {
+		if b["limit"] != float64(1000) {
+			t.Errorf("limit = %v", b["limit"])
+		}
+		if _, has := b["from"]; has != (i > 0) {
+			t.Errorf("page %d: from present = %v", i, has)
+		}
+		query, _ := b["query"].(map[string]any)
+		if query["combinator"] != "and" || len(query["rules"].([]any)) != 1 {
+			t.Errorf("query = %v", b["query"])
+		}
+		if inc, _ := b["include"].([]any); len(inc) != 2 {
+			t.Errorf("include = %v", b["include"])
+		}
+	}
+}
+
+func TestSearchWithoutRulesSendsNoQuery(t *testing.T) {
+	f := newFake(t)
+	f.handle("POST /v1/blueprints/{blueprint}/entities/search", func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		readJSON(t, r, &body)
+		if _, has := body["query"]; has {
+			t.Errorf("query sent without rules: %v", body)
+		}
+		if _, has := body["include"]; has {
+			t.Errorf("empty include sent: %v", body)
+		}
+		writeJSON(w, 200, map[string]any{"ok": true, "entities": []any{}})
+	})
+	c := f.client(t)
+	calls := 0
+	if err := c.SearchEntities(t.Context(), "bp", SearchQuery{}, func([]Entity) error { calls++; return nil }); err != nil || calls != 1 {
+		t.Errorf("err=%v calls=%d", err, calls)
+	}
+}
+
+func TestSearchStopsOnPageErrorAndRepeatedCursor(t *testing.T) {
+	f := newFake(t)
+	f.handle("POST /v1/blueprints/{blueprint}/entities/search", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"ok": true, "entities": []any{}, "next": "same"})
+	})
+	c := f.client(t)
+	stop := errors.New("stop")
+	if err := c.SearchEntities(t.Context(), "bp", SearchQuery{}, func([]Entity) error { return stop }); err != stop {
+		t.Errorf("err = %v, want the page error unchanged", err)
+	}
+	err := c.SearchEntities(t.Context(), "bp", SearchQuery{}, func([]Entity) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "repeated") {
+		t.Errorf("err = %v, want a repeated-cursor error", err)
+	}
+}

@@ -1,0 +1,15 @@
+// Package harborsim is a strict, in-memory simulator of the Harbor v2.0 REST API (modelled on
+// Harbor v2.15.2) for tests, benchmarks and the standalone demo.
+//
+// "Strict" means it reproduces the behaviour a real client trips over, not just the happy path:
+// bad credentials silently degrade to anonymous, a `sid` cookie on a write triggers the CSRF 403,
+// page_size above 100 is a 422, nested repository names must be URL-encoded twice, index children
+// are hidden from artifact lists, never-pulled times are "0001-01-01T00:00:00.000Z", and error
+// bodies are {"errors":[{"code","message"}]} followed by a newline. Behaviour is cited to
+// /work/shared/reference/harbor-api.md (§ numbers) and goharbor/harbor@v2.15.2 sources.
+//
+// State is changed through the Go admin API (CreateProject, PushArtifact, ScanArtifact, ...) or the
+// same operations under POST /_sim/... (JSON), never through Harbor's own write endpoints except the
+// webhook-policy CRUD. Every mutation advances the simulator clock (see Options.Clock) so that
+// timestamps are deterministic by default.
+package harborsim

@@ -1,0 +1,127 @@
+package harborsim
+
+import "time"
+
+// Project member roles (src/common/const.go).
+const (
+	RoleProjectAdmin = 1
+	RoleDeveloper    = 2
+	RoleGuest        = 3
+	RoleMaintainer   = 4
+)
+
+type user struct {
+	id        int64
+	username  string
+	password  string
+	email     string
+	realname  string
+	comment   string
+	admin     bool
+	revoked   bool
+	created   time.Time
+	updated   time.Time
+	isRobot   bool
+	robotList bool // robot holds system user:list (Harbor >= 2.12, harbor-api.md §1)
+}
+
+type project struct {
+	id         int64
+	name       string
+	ownerID    int64
+	metadata   map[string]string // all values are strings (harbor-api.md §3.1)
+	created    time.Time
+	updated    time.Time
+	members    map[int64]int          // user id -> role
+	repos      []*repository          // ascending id
+	repoByName map[string]*repository // full name → repo
+	policies   []*webhookPolicy
+}
+
+func (p *project) public() bool { return p.metadata["public"] == "true" }
+
+type repository struct {
+	id          int64
+	project     *project
+	name        string // full name incl. project, e.g. "p/a/b"
+	description string
+	pullCount   int64
+	created     time.Time
+	updated     time.Time
+	// arts holds every artifact (index children included) in ascending (push_time, id) order,
+	// which is Harbor's default list order reversed (-push_time,-id, harbor-api.md §2). Pushes
+	// append, so the default listing needs no sort.
+	arts     []*artifact
+	byDigest map[string]*artifact
+	byTag    map[string]*tag
+	children int // artifacts referenced by an index (hidden from the default list)
+	deleted  bool
+}
+
+// visibleCount is artifact_count: Harbor counts with the default base filter, so index children
+// are excluded (harbor-api.md §3.4).
+func (r *repository) visibleCount() int64 { return int64(len(r.arts) - r.children) }
+
+type artifact struct {
+	id           int64
+	repo         *repository
+	digest       string
+	size         int64
+	mediaType    string
+	manifestType string
+	artifactType string
+	kind         string // IMAGE, ...
+	pushTime     time.Time
+	pullTime     time.Time
+	tags         []*tag // ascending (push_time, id)
+	references   []*reference
+	parents      int // number of indexes referencing this artifact
+	arch, os     string
+	created      time.Time
+	scan         *scanReport
+}
+
+type reference struct {
+	child        *artifact
+	architecture string
+	os           string
+}
+
+type tag struct {
+	id       int64
+	name     string
+	art      *artifact
+	pushTime time.Time
+	pullTime time.Time
+}
+
+type scanReport struct {
+	mimeType string
+	reportID string
+	status   string
+	counts   map[string]int // only non-zero severities
+	fixable  int
+	start    time.Time
+	end      time.Time
+}
+
+type webhookPolicy struct {
+	id          int64
+	projectID   int64
+	name        string
+	description string
+	creator     string
+	enabled     bool
+	eventTypes  []string
+	targets     []webhookTarget
+	created     time.Time
+	updated     time.Time
+}
+
+type webhookTarget struct {
+	Type           string `json:"type,omitempty"`
+	Address        string `json:"address,omitempty"`
+	AuthHeader     string `json:"auth_header,omitempty"`
+	SkipCertVerify bool   `json:"skip_cert_verify,omitempty"`
+	PayloadFormat  string `json:"payload_format,omitempty"`
+}

@@ -1,0 +1,30 @@
+// Command terraform-provider-harborport is the harborport Terraform provider.
+// Started as `terraform-provider-harborport serve` it is the webhook listener
+// that keeps Port current in real time. Terraform starts plugins with no
+// arguments, so the first argument is free for that dispatch.
+package main
+
+import (
+	"context"
+	"flag"
+	"log"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+
+	"github.com/harborport/terraform-provider-harborport/internal/provider"
+	"github.com/harborport/terraform-provider-harborport/internal/version"
+)
+
+func main() {
+	var debug bool
+	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
+	flag.Parse()
+
+	err := providerserver.Serve(context.Background(), provider.New(version.Version), providerserver.ServeOpts{
+		Address: "registry.terraform.io/harborport/harborport",
+		Debug:   debug,
+	})
+	if err != nil {
+		log.Fatal(err.Error())
+	}
+}
