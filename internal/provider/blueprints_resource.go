@@ -219,7 +219,9 @@ func (r *blueprintsResource) ValidateConfig(ctx context.Context, req resource.Va
 	o, _, diags := overrides(ctx, m)
 	resp.Diagnostics.Append(diags...)
 	for _, e := range blueprint.Validate(o) {
-		resp.Diagnostics.AddAttributeError(fieldPath(e), "Invalid Blueprint Override", e.Message+".")
+		// Terraform cannot point inside a map literal, so the path is also in the text.
+		p := fieldPath(e)
+		resp.Diagnostics.AddAttributeError(p, "Invalid Blueprint Override", p.String()+": "+e.Message+".")
 	}
 }
 

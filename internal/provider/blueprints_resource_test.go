@@ -264,7 +264,7 @@ resource "harborport_blueprints" "harbor" {
     }
   }
 }`,
-			ExpectError: regexp.MustCompile(`(?s)artifact.extra_properties\["count"\].type.*type "integer" is not one of string, number.*property "digest" is built in`),
+			ExpectError: regexp.MustCompile(`(?s)artifact.extra_properties\["count"\].type: type "integer" is not one of string,\s+number.*artifact.extra_properties\["digest"\]: property "digest" is built in`),
 		}},
 	})
 }
