@@ -5,6 +5,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -20,7 +21,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/harborport/terraform-provider-harborport/internal/harbor"
 	"github.com/harborport/terraform-provider-harborport/internal/port"
 	"github.com/harborport/terraform-provider-harborport/internal/version"
 )
@@ -306,12 +309,12 @@ func (p *harborportProvider) Configure(ctx context.Context, req provider.Configu
 	}
 
 	pc, err := p.newPortClient(port.Config{
-		BaseURL:        cfg.PortBaseURL,
-		ClientID:       cfg.PortClientID,
-		ClientSecret:   cfg.PortClientSecret,
-		UserAgent:      version.UserAgent(),
-		Logger:         newLeveledLogger(ctx, "port"),
-		Concurrency:    cfg.MaxConcurrency,
+		BaseURL:      cfg.PortBaseURL,
+		ClientID:     cfg.PortClientID,
+		ClientSecret: cfg.PortClientSecret,
+		UserAgent:    version.UserAgent(),
+		Logger:       newLeveledLogger(ctx, "port"),
+		Concurrency:  cfg.MaxConcurrency,
 	})
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root(sPortBaseURL.attr), "Invalid Port Configuration", err.Error())
@@ -331,11 +334,47 @@ func (p *harborportProvider) Configure(ctx context.Context, req provider.Configu
 		return
 	}
 	data.port = pc
+
+	if cfg.HarborURL == "" {
+		return // only harborport_blueprints can be used; the others say what is missing
+	}
+	hc, err := harbor.New(harbor.Config{
+		URL:                cfg.HarborURL,
+		Username:           cfg.HarborUsername,
+		Password:           cfg.HarborPassword,
+		InsecureSkipVerify: cfg.HarborInsecure,
+		CACertPEM:          cfg.HarborCACertificate,
+		MaxConcurrency:     cfg.MaxConcurrency,
+		UserAgent:          version.UserAgent(),
+		Logger:             newLeveledLogger(ctx, "harbor"),
+	})
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root(sHarborURL.attr), "Invalid Harbor Configuration", err.Error())
+		return
+	}
+	// Harbor serves wrong credentials as anonymous rather than failing
+	// (harbor-api.md §1), so without this check a typo would sync an empty
+	// registry and delete the catalog.
+	info, err := hc.Verify(ctx)
+	switch {
+	case errors.Is(err, harbor.ErrBadCredentials):
+		resp.Diagnostics.AddAttributeError(path.Root(sHarborPassword.attr), "Harbor Rejected the Credentials",
+			fmt.Sprintf("%s at %s. Check %s and %s; a robot account is written robot$name.", err, hc.BaseURL(), sHarborUsername.name(), sHarborPassword.name()))
+		return
+	case err != nil:
+		resp.Diagnostics.AddAttributeError(path.Root(sHarborURL.attr), "Unable to Reach Harbor",
+			fmt.Sprintf("Checking %s/api/v2.0/systeminfo failed: %s. Check %s, TLS (%s, %s) and the network path to Harbor.",
+				hc.BaseURL(), err, sHarborURL.name(), sHarborCA.name(), sHarborInsecure.name()))
+		return
+	}
+	tflog.Debug(ctx, "harbor verified", map[string]any{"harbor_version": info.Version})
+	data.harbor, data.harborInfo = hc, info
 }
 
 func (p *harborportProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewBlueprintsResource,
+		NewSyncResource,
 	}
 }
 
@@ -349,6 +388,22 @@ type providerData struct {
 	config  Config
 	unknown []string // attributes unknown at plan time; clients are nil then
 	port    *port.Client
+
+	harbor     *harbor.Client // nil when harbor_url is not set
+	harborInfo *harbor.Info
+}
+
+// harborClient returns the Harbor client, or a diagnostic explaining why there is none.
+func (d *providerData) harborClient() (*harbor.Client, diag.Diagnostic) {
+	if _, dg := d.portClient(); dg != nil {
+		return nil, dg
+	}
+	if d.harbor == nil {
+		return nil, diag.NewErrorDiagnostic("Harbor Not Configured",
+			"This resource reads Harbor, but the provider has no harbor_url. Set harbor_url, harbor_username and "+
+				"harbor_password in the provider block, or HARBOR_URL, HARBOR_USERNAME and HARBOR_PASSWORD in the environment.")
+	}
+	return d.harbor, nil
 }
 
 // portClient returns the Port client, or a diagnostic explaining why there is none.

@@ -100,7 +100,9 @@ func TestResolve(t *testing.T) {
 			model:    with(func(m *providerModel) { m.PortClientID, m.PortClientSecret = types.StringNull(), types.StringNull() }),
 			wantPath: "port_client_id", wantText: "port_client_secret (or PORT_CLIENT_SECRET) is set but port_client_id (or PORT_CLIENT_ID) is not"},
 		{name: "harbor user without password", env: env(),
-			model:    with(func(m *providerModel) { m.HarborURL, m.HarborUsername = types.StringValue("https://h"), types.StringValue("admin") }),
+			model: with(func(m *providerModel) {
+				m.HarborURL, m.HarborUsername = types.StringValue("https://h"), types.StringValue("admin")
+			}),
 			wantPath: "harbor_password", wantText: "set both"},
 		{name: "harbor credentials without url", env: env("HARBOR_USERNAME", "admin", "HARBOR_PASSWORD", "x"), model: full,
 			wantPath: "harbor_url", wantText: "Harbor credentials are set"},
@@ -157,7 +159,7 @@ func TestAccProvider_wrongPortCredentials(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
-			Config: providerBlock(url, "wrong-secret") + `resource "harborport_blueprints" "b" {}`,
+			Config:      providerBlock(url, "wrong-secret") + `resource "harborport_blueprints" "b" {}`,
 			ExpectError: regexp.MustCompile(`(?s)Port Rejected the Credentials.*port_client_id \(or\s+PORT_CLIENT_ID\) with\s+port_client_secret\s+\(or\s+PORT_CLIENT_SECRET\)`),
 		}},
 	})

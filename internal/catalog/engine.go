@@ -1,0 +1,134 @@
+// Package catalog is harborport's one engine: it computes what Port should
+// hold (Harbor items → selectors → mapping), reads what Port holds for the
+// blueprints a mapping owns, diffs the two into a Changeset, and applies a
+// Changeset. terraform plan, terraform apply and the `serve` listener all go
+// through it (design.md "Shape").
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/harborport/terraform-provider-harborport/internal/harbor"
+	"github.com/harborport/terraform-provider-harborport/internal/mapping"
+	"github.com/harborport/terraform-provider-harborport/internal/port"
+)
+
+// Engine computes and applies changesets for one mapping. It is safe for
+// concurrent use once built.
+type Engine struct {
+	harbor  *harbor.Client
+	port    *port.Client
+	mapping *mapping.Config
+	owned   []string       // blueprints the mapping writes to, sorted
+	rank    map[string]int // blueprint → upsert order (project 0 … artifact 3)
+}
+
+// kindRank is design.md's upsert order: project → user → repository →
+// artifact (relations point "up" this list, so targets exist first).
+var kindRank = map[mapping.Kind]int{
+	mapping.KindProject: 0, mapping.KindUser: 1, mapping.KindRepository: 2, mapping.KindArtifact: 3,
+}
+
+// New builds an Engine. It refuses mappings whose ownership or diff cannot be
+// known before writing: a blueprint computed by jq (which entities would the
+// sync own and delete?) and search-query identifiers or relations (Port
+// resolves them only on write, so a plan could not show the outcome).
+func New(h *harbor.Client, p *port.Client, m *mapping.Config) (*Engine, error) {
+	owned, ok := m.Blueprints()
+	if !ok {
+		for _, r := range m.Resources {
+			if _, lit := r.Blueprint(); !lit {
+				return nil, fmt.Errorf("%s:%d: resources[%d].port.entity.mappings.blueprint is computed with jq; harborport_sync must know "+
+					"which blueprints it owns (it deletes their entities that Harbor no longer has), so write it as a string literal like '\"harborArtifact\"'",
+					m.Source, r.Line, r.Index)
+			}
+		}
+	}
+	for _, r := range m.Resources {
+		if r.UsesSearch() {
+			return nil, fmt.Errorf("%s:%d: resources[%d] maps its identifier or a relation with a search query; Port resolves those only "+
+				"while writing, so a plan could not show what would change. Map them to plain identifiers (the default mapping shows how)",
+				m.Source, r.Line, r.Index)
+		}
+	}
+	rank := map[string]int{}
+	for _, r := range m.Resources {
+		bp, _ := r.Blueprint()
+		if cur, seen := rank[bp]; !seen || kindRank[r.Kind] < cur {
+			rank[bp] = kindRank[r.Kind]
+		}
+	}
+	return &Engine{harbor: h, port: p, mapping: m, owned: owned, rank: rank}, nil
+}
+
+// Owned returns the blueprints whose entities this mapping owns.
+func (e *Engine) Owned() []string { return append([]string(nil), e.owned...) }
+
+// Mapping returns the engine's mapping.
+func (e *Engine) Mapping() *mapping.Config { return e.mapping }
+
+// Compute reads Harbor and Port and returns the changeset that would make
+// Port match Harbor, with the mapping problems met on the way.
+func (e *Engine) Compute(ctx context.Context) (*Report, error) {
+	return e.compute(ctx, false)
+}
+
+// Preview is Compute for a plan that will create the blueprints first: a
+// blueprint missing in Port counts as empty instead of failing.
+func (e *Engine) Preview(ctx context.Context) (*Report, error) {
+	return e.compute(ctx, true)
+}
+
+func (e *Engine) compute(ctx context.Context, missingOK bool) (*Report, error) {
+	desired, err := e.Desired(ctx)
+	if err != nil {
+		return nil, err
+	}
+	current, err := e.current(ctx, missingOK)
+	if err != nil {
+		return nil, err
+	}
+	return e.Diff(desired, current), nil
+}
+
+// orderBlueprints sorts blueprints by upsert rank, then name.
+func (e *Engine) orderBlueprints(bps []string) {
+	sort.Slice(bps, func(i, j int) bool {
+		ri, rj := e.rank[bps[i]], e.rank[bps[j]]
+		if ri != rj {
+			return ri < rj
+		}
+		return bps[i] < bps[j]
+	})
+}
+
+// itemName is a short, human name for a Harbor item in messages.
+func itemName(kind mapping.Kind, it map[string]any) string {
+	s := func(k string) string { v, _ := it[k].(string); return v }
+	switch kind {
+	case mapping.KindProject:
+		return "project " + s("name")
+	case mapping.KindUser:
+		return "user " + s("username")
+	case mapping.KindRepository:
+		return "repository " + s("name")
+	case mapping.KindArtifact:
+		d := s("digest")
+		if len(d) > 19 {
+			d = d[:19]
+		}
+		return "artifact " + s("repositoryName") + "@" + d
+	}
+	return string(kind)
+}
+
+// joinLimited renders up to n strings and "… and N more".
+func joinLimited(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, "; ")
+	}
+	return strings.Join(items[:n], "; ") + fmt.Sprintf("; … and %d more", len(items)-n)
+}

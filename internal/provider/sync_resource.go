@@ -1,0 +1,534 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/harborport/terraform-provider-harborport/internal/catalog"
+	"github.com/harborport/terraform-provider-harborport/internal/mapping"
+)
+
+var (
+	_ resource.Resource                   = (*syncResource)(nil)
+	_ resource.ResourceWithConfigure      = (*syncResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*syncResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*syncResource)(nil)
+	_ resource.ResourceWithImportState    = (*syncResource)(nil)
+)
+
+// NewSyncResource returns harborport_sync: a full resync of Harbor into Port
+// whose plan shows exactly what apply writes.
+//
+// How plan and apply agree (design.md "Plan and apply", terraform-notes.md):
+// live data enters only in Read, which stores the computed changeset in
+// private state; ModifyPlan renders that changeset (deterministic, because it
+// runs again at apply with the same inputs); Update applies exactly it.
+func NewSyncResource() resource.Resource { return &syncResource{} }
+
+type syncResource struct{ data *providerData }
+
+type syncModel struct {
+	ID           types.String `tfsdk:"id"`
+	Mapping      types.String `tfsdk:"mapping"`
+	Blueprints   types.Map    `tfsdk:"blueprints"`
+	PreviewLimit types.Int64  `tfsdk:"preview_limit"`
+	Changes      types.Map    `tfsdk:"changes"`
+	ChangeCounts types.Object `tfsdk:"change_counts"`
+}
+
+// pendingKey holds the changeset computed by the last Read.
+const pendingKey = "pending"
+
+const syncSource = "harborport_sync.mapping"
+
+var countTypes = map[string]attr.Type{
+	"create": types.Int64Type, "update": types.Int64Type, "delete": types.Int64Type, "unchanged": types.Int64Type,
+}
+
+func (r *syncResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_sync"
+}
+
+func (r *syncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Keeps Port's catalog equal to Harbor: every `terraform plan` previews the entities a resync " +
+			"would create, update or delete, and `terraform apply` performs exactly that. The entities of the blueprints " +
+			"the mapping writes to are owned by this resource: those Harbor no longer has are deleted, within " +
+			"`entityDeletionThreshold`. Destroying the resource leaves the catalog in place.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Constant `harborport_sync`.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"mapping": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Ocean port-app-config (YAML or JSON): `resources` with `kind` (`project`, `user`, " +
+					"`repository`, `artifact`), `selector` and `port.entity.mappings` jq, plus `deleteDependentEntities`, " +
+					"`createMissingRelatedEntities`, `enableMergeEntity` and `entityDeletionThreshold`. Omitted: the " +
+					"built-in mapping for the default blueprints.",
+			},
+			"blueprints": schema.MapAttribute{
+				Optional:    true,
+				ElementType: types.StringType,
+				MarkdownDescription: "Blueprint identifier per kind (`project`, `user`, `repository`, `artifact`) for the " +
+					"built-in mapping and for resources without a `port` block — pass " +
+					"`harborport_blueprints.<name>.identifiers` when you renamed the blueprints. Default: the seed's identifiers.",
+			},
+			"preview_limit": schema.Int64Attribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(100),
+				Validators:          []validator.Int64{int64validator.Between(0, 1000)},
+				MarkdownDescription: "How many entries `changes` shows at most (0–1000, default 100). The counts are always exact.",
+			},
+			"changes": schema.MapAttribute{
+				Computed:    true,
+				ElementType: types.StringType,
+				MarkdownDescription: "Pending changes, `\"<blueprint>/<identifier>\"` → `create`, `update: <fields>` or " +
+					"`delete`, the first `preview_limit` in key order. Empty when Port matches Harbor.",
+			},
+			"change_counts": schema.SingleNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "Exact totals of the pending (or, after apply, applied) changes, and the entities already in sync.",
+				Attributes: map[string]schema.Attribute{
+					"create":    schema.Int64Attribute{Computed: true},
+					"update":    schema.Int64Attribute{Computed: true},
+					"delete":    schema.Int64Attribute{Computed: true},
+					"unchanged": schema.Int64Attribute{Computed: true},
+				},
+			},
+		},
+	}
+}
+
+func (r *syncResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	d, ok := req.ProviderData.(*providerData)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected Provider Data", fmt.Sprintf("Expected *providerData, got %T. This is a bug in harborport.", req.ProviderData))
+		return
+	}
+	r.data = d
+}
+
+// compile parses the mapping of m; ok is false when it is not known yet.
+func compile(ctx context.Context, m syncModel) (cfg *mapping.Config, ok bool, diags diag.Diagnostics) {
+	if m.Mapping.IsUnknown() || m.Blueprints.IsUnknown() {
+		return nil, false, nil
+	}
+	ids := mapping.DefaultIDs()
+	if !m.Blueprints.IsNull() {
+		var given map[string]string
+		diags.Append(m.Blueprints.ElementsAs(ctx, &given, false)...)
+		for k, v := range given {
+			kind := mapping.Kind(k)
+			if !validKind(kind) {
+				diags.AddAttributeError(path.Root("blueprints").AtMapKey(k), "Unknown Kind",
+					fmt.Sprintf("blueprints has key %q; the kinds are project, user, repository and artifact.", k))
+				continue
+			}
+			ids[kind] = v
+		}
+		if diags.HasError() {
+			return nil, false, diags
+		}
+	}
+	var err error
+	if m.Mapping.IsNull() {
+		cfg = mapping.Default(ids)
+	} else {
+		cfg, err = mapping.ParseWithIDs(m.Mapping.ValueString(), syncSource, ids)
+	}
+	if err == nil {
+		_, err = catalog.New(nil, nil, cfg) // ownership and plannability checks
+	}
+	if err != nil {
+		if errs := mapping.Errors(err); len(errs) > 0 {
+			for _, e := range errs {
+				diags.AddAttributeError(path.Root("mapping"), "Invalid Mapping", e.Error())
+			}
+		} else {
+			diags.AddAttributeError(path.Root("mapping"), "Invalid Mapping", err.Error())
+		}
+		return nil, false, diags
+	}
+	return cfg, true, diags
+}
+
+func validKind(k mapping.Kind) bool {
+	for _, x := range mapping.Kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *syncResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m syncModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	_, _, diags := compile(ctx, m)
+	resp.Diagnostics.Append(diags...)
+}
+
+// engine builds the catalog engine for m's mapping.
+func (r *syncResource) engine(ctx context.Context, m syncModel) (*catalog.Engine, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	hc, dg := r.data.harborClient()
+	if dg != nil {
+		diags.Append(dg)
+		return nil, diags
+	}
+	cfg, ok, dd := compile(ctx, m)
+	diags.Append(dd...)
+	if !ok || diags.HasError() {
+		if !diags.HasError() {
+			diags.AddError("Mapping Unknown", "The mapping is not known yet. This is a bug in harborport.")
+		}
+		return nil, diags
+	}
+	eng, err := catalog.New(hc, r.data.port, cfg)
+	if err != nil {
+		diags.AddAttributeError(path.Root("mapping"), "Invalid Mapping", err.Error())
+		return nil, diags
+	}
+	return eng, diags
+}
+
+// compute reads Harbor and Port; problems met on the way become warnings.
+func compute(ctx context.Context, eng *catalog.Engine, preview bool) (*catalog.Report, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	var rep *catalog.Report
+	var err error
+	if preview {
+		rep, err = eng.Preview(ctx)
+	} else {
+		rep, err = eng.Compute(ctx)
+	}
+	if err != nil {
+		diags.AddError("Unable to Compute the Catalog Changes", err.Error())
+		return nil, diags
+	}
+	if rep.Warnings.Count > 0 {
+		diags.AddWarning("Mapping Warnings",
+			fmt.Sprintf("%d mapping warnings (fields set to null or entities dropped, as Ocean does). First ones:\n  %s",
+				rep.Warnings.Count, strings.Join(rep.Warnings.Examples, "\n  ")))
+	}
+	if rep.ItemErrors.Count > 0 {
+		diags.AddWarning("Selector Errors",
+			fmt.Sprintf("%d Harbor items failed a selector (a selector must yield true or false); they are not synced. First ones:\n  %s",
+				rep.ItemErrors.Count, strings.Join(rep.ItemErrors.Examples, "\n  ")))
+	}
+	if s := rep.Changeset.DeletesSkipped; s != "" {
+		diags.AddWarning("Deletes Skipped", s+".")
+	}
+	return rep, diags
+}
+
+// blocked is the error for a changeset whose deletes the threshold blocked.
+func blocked(cs *catalog.Changeset) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if cs != nil && cs.DeletesBlocked != "" {
+		diags.AddAttributeError(path.Root("mapping"), "Mass Deletion Blocked", cs.DeletesBlocked+".")
+	}
+	return diags
+}
+
+func countsValue(c catalog.Counts) types.Object {
+	return types.ObjectValueMust(countTypes, map[string]attr.Value{
+		"create": types.Int64Value(int64(c.Create)), "update": types.Int64Value(int64(c.Update)),
+		"delete": types.Int64Value(int64(c.Delete)), "unchanged": types.Int64Value(int64(c.Unchanged)),
+	})
+}
+
+func changesValue(m map[string]string) types.Map {
+	elems := make(map[string]attr.Value, len(m))
+	for k, v := range m {
+		elems[k] = types.StringValue(v)
+	}
+	return types.MapValueMust(types.StringType, elems)
+}
+
+func previewLimit(m syncModel) int {
+	if m.PreviewLimit.IsNull() || m.PreviewLimit.IsUnknown() {
+		return 100
+	}
+	return int(m.PreviewLimit.ValueInt64())
+}
+
+func (r *syncResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var st syncModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &st)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	eng, diags := r.engine(ctx, st)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	rep, diags := compute(ctx, eng, false)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var pending []byte
+	if cs := rep.Changeset; !cs.Empty() || cs.DeletesBlocked != "" {
+		b, err := cs.Encode()
+		if err != nil {
+			resp.Diagnostics.AddError("Unable to Store the Changeset", err.Error())
+			return
+		}
+		pending = b
+	}
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, pendingKey, pending)...)
+	// Refreshed state describes Port as it is: nothing pending yet (the plan
+	// adds it), and how many entities are in sync.
+	st.Changes = changesValue(nil)
+	st.ChangeCounts = countsValue(catalog.Counts{Unchanged: rep.Changeset.Unchanged})
+	if st.ID.IsNull() || st.ID.IsUnknown() {
+		st.ID = types.StringValue("harborport_sync")
+	}
+	if st.PreviewLimit.IsNull() {
+		st.PreviewLimit = types.Int64Value(100)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &st)...)
+}
+
+func (r *syncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy: nothing to preview (the catalog stays)
+	}
+	var plan syncModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var prior *syncModel
+	if !req.State.Raw.IsNull() {
+		prior = &syncModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, prior)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+
+	if prior == nil || !plan.Mapping.Equal(prior.Mapping) || !plan.Blueprints.Equal(prior.Blueprints) {
+		// New or re-mapped: what apply does depends on live data read at
+		// apply time, so the values are unknown; a warning previews them.
+		plan.Changes = types.MapUnknown(types.StringType)
+		plan.ChangeCounts = types.ObjectUnknown(countTypes)
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		r.livePreview(ctx, plan, resp)
+		return
+	}
+
+	raw, diags := req.Private.GetKey(ctx, pendingKey)
+	resp.Diagnostics.Append(diags...)
+	cs, err := catalog.DecodeChangeset(raw)
+	if err != nil {
+		resp.Diagnostics.AddError("Unreadable Stored Changeset", err.Error())
+		return
+	}
+	resp.Diagnostics.Append(blocked(cs)...)
+	if cs.Empty() {
+		// Port matches Harbor: plan = refreshed state → "No changes"
+		// (a preview_limit edit alone is just stored).
+		plan.Changes, plan.ChangeCounts = prior.Changes, prior.ChangeCounts
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+	plan.Changes = changesValue(cs.Preview(previewLimit(plan)))
+	plan.ChangeCounts = countsValue(cs.Counts())
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// livePreview reads Harbor and Port now to show, as a warning, what the apply
+// of a new or changed mapping will do. Unknown inputs or an unconfigured
+// provider skip it silently; apply computes again anyway.
+func (r *syncResource) livePreview(ctx context.Context, plan syncModel, resp *resource.ModifyPlanResponse) {
+	if r.data == nil || r.data.port == nil || r.data.harbor == nil {
+		return
+	}
+	if _, ok, _ := compile(ctx, plan); !ok {
+		return
+	}
+	eng, diags := r.engine(ctx, plan)
+	resp.Diagnostics.Append(diags...)
+	if diags.HasError() {
+		return
+	}
+	rep, diags := compute(ctx, eng, true)
+	if diags.HasError() {
+		// Not fatal: apply computes again, and reports the error then if it persists.
+		resp.Diagnostics.AddWarning("Catalog Sync Preview Unavailable", diags.Errors()[0].Detail())
+		return
+	}
+	resp.Diagnostics.Append(diags...)
+	cs := rep.Changeset
+	resp.Diagnostics.Append(blocked(cs)...)
+	c := cs.Counts()
+	limit := previewLimit(plan)
+	preview := cs.Preview(min(limit, 20))
+	keys := make([]string, 0, len(preview))
+	for k := range preview {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Read just now from Harbor and Port; apply reads again and may differ if they change meanwhile.\n"+
+		"%d to create, %d to update, %d to delete, %d unchanged.\n", c.Create, c.Update, c.Delete, c.Unchanged)
+	if per := cs.PerBlueprint(); per != "" {
+		b.WriteString(per + "\n")
+	}
+	for _, k := range keys {
+		fmt.Fprintf(&b, "  %s: %s\n", k, preview[k])
+	}
+	if n := len(cs.Changes); n > len(keys) {
+		fmt.Fprintf(&b, "  … and %d more\n", n-len(keys))
+	}
+	resp.Diagnostics.AddWarning("Catalog Sync Preview", strings.TrimRight(b.String(), "\n"))
+}
+
+func (r *syncResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan syncModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.ID = types.StringValue("harborport_sync")
+	r.applyLive(ctx, &plan, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// applyLive computes the changeset now and applies it (create, or a changed
+// mapping, whose plan showed unknown changes). plan gets what was done.
+func (r *syncResource) applyLive(ctx context.Context, plan *syncModel, diags *diag.Diagnostics) {
+	plan.Changes, plan.ChangeCounts = changesValue(nil), countsValue(catalog.Counts{})
+	eng, dd := r.engine(ctx, *plan)
+	diags.Append(dd...)
+	if diags.HasError() {
+		return
+	}
+	rep, dd := compute(ctx, eng, false)
+	diags.Append(dd...)
+	if diags.HasError() {
+		return
+	}
+	diags.Append(blocked(rep.Changeset)...)
+	if diags.HasError() {
+		return
+	}
+	r.apply(ctx, eng, rep.Changeset, plan, diags)
+}
+
+// apply performs cs and records it in plan; on failure plan says nothing is
+// pending, and the next refresh recomputes what is left.
+func (r *syncResource) apply(ctx context.Context, eng *catalog.Engine, cs *catalog.Changeset, plan *syncModel, diags *diag.Diagnostics) {
+	res, err := eng.Apply(ctx, cs)
+	if err != nil {
+		plan.Changes, plan.ChangeCounts = changesValue(nil), countsValue(catalog.Counts{})
+		detail := fmt.Sprintf("Applied %d of %d changes (%d created, %d updated, %d deleted) before: %s.",
+			res.Done(), len(cs.Changes), res.Created, res.Updated, res.Deleted, err)
+		if len(res.Failed) > 0 {
+			lines := make([]string, 0, 10)
+			for i, f := range res.Failed {
+				if i == 10 {
+					lines = append(lines, fmt.Sprintf("… and %d more", len(res.Failed)-10))
+					break
+				}
+				lines = append(lines, f.String())
+			}
+			detail += "\nFailed:\n  " + strings.Join(lines, "\n  ")
+		}
+		detail += "\nThe changes Port confirmed are kept; run terraform plan to see what remains, and apply again once the cause is fixed."
+		summary := "Catalog Sync Failed"
+		if errors.Is(err, catalog.ErrPartial) {
+			summary = "Catalog Sync Partially Failed"
+		}
+		diags.AddError(summary, detail)
+		return
+	}
+	plan.Changes = changesValue(cs.Preview(previewLimit(*plan)))
+	c := cs.Counts()
+	plan.ChangeCounts = countsValue(c)
+}
+
+func (r *syncResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan syncModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// Whatever happens, the reviewed changeset is used up: clear it so it is
+	// neither stored in state nor applied twice.
+	defer func() { resp.Diagnostics.Append(resp.Private.SetKey(ctx, pendingKey, nil)...) }()
+
+	if plan.Changes.IsUnknown() {
+		r.applyLive(ctx, &plan, &resp.Diagnostics)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+	raw, diags := req.Private.GetKey(ctx, pendingKey)
+	resp.Diagnostics.Append(diags...)
+	cs, err := catalog.DecodeChangeset(raw)
+	if err != nil {
+		resp.Diagnostics.AddError("Unreadable Stored Changeset", err.Error())
+		return
+	}
+	// The plan was rendered from this changeset; if they disagree, applying
+	// it would not be what was reviewed.
+	var planned map[string]string
+	resp.Diagnostics.Append(plan.Changes.ElementsAs(ctx, &planned, false)...)
+	if got := cs.Preview(previewLimit(plan)); !maps.Equal(got, planned) {
+		resp.Diagnostics.AddError("Changeset Does Not Match the Plan",
+			fmt.Sprintf("The stored changeset has %d changes but the plan showed %d. Nothing was written. Run terraform plan again.", len(got), len(planned)))
+		return
+	}
+	eng, diags := r.engine(ctx, plan)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	want := plan
+	r.apply(ctx, eng, cs, &plan, &resp.Diagnostics)
+	if !resp.Diagnostics.HasError() {
+		plan.Changes, plan.ChangeCounts = want.Changes, want.ChangeCounts
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// Delete forgets the sync; the catalog stays in Port (harborport_blueprints
+// with delete_entities removes it).
+func (r *syncResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
+
+// ImportState adopts an existing catalog: the next plan shows what the
+// mapping would change in it.
+func (r *syncResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), "harborport_sync")...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("preview_limit"), int64(100))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("changes"), changesValue(nil))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("change_counts"), countsValue(catalog.Counts{}))...)
+}
