@@ -21,14 +21,14 @@ go build -ldflags "-X github.com/harborport/terraform-provider-harborport/intern
 	-o "$work/bin/terraform-provider-harborport" .
 go build -o "$work/sandbox" ./internal/sandbox/cmd/sandbox
 
-step "Starting the sandbox Port"
-export PORT_CLIENT_ID=demo-client PORT_CLIENT_SECRET=demo-secret
+step "Starting the sandbox Port and Harbor"
+export PORT_CLIENT_ID=demo-client PORT_CLIENT_SECRET=demo-secret HARBOR_USERNAME=admin HARBOR_PASSWORD=Harbor12345
 "$work/sandbox" -addr-file "$work/addrs" >"$work/sandbox.log" 2>&1 &
 sandbox_pid=$!
 for _ in $(seq 100); do [ -s "$work/addrs" ] && break; sleep 0.1; done
 [ -s "$work/addrs" ] || { cat "$work/sandbox.log"; echo "sandbox did not start" >&2; exit 1; }
 set -a; source "$work/addrs"; set +a
-echo "Port simulator at $PORT_BASE_URL"
+echo "Port simulator at $PORT_BASE_URL, Harbor simulator at $HARBOR_URL"
 
 cat >"$work/terraformrc" <<RC
 provider_installation {
@@ -42,11 +42,34 @@ export TF_CLI_CONFIG_FILE="$work/terraformrc" TF_IN_AUTOMATION=1 CHECKPOINT_DISA
 cp examples/demo/*.tf "$work/"
 cd "$work"
 
-step "terraform apply"
-terraform apply -auto-approve -input=false -no-color 2>&1 | grep -v "Provider development overrides" | sed '/^╷\|^│\|^╵/d'
+# terraform without its dev_overrides banner (a warning box naming the local provider build).
+tf() {
+	local cmd=$1; shift
+	terraform "$cmd" -input=false -no-color "$@" 2>&1 | awk '
+		/Warning: Provider development overrides are in effect/ { skip = 1 }
+		skip && /^releases\.$/ { skip = 0; next }
+		!skip'
+	return "${PIPESTATUS[0]}"
+}
+
+step "terraform apply: blueprints, then the first full sync (the warning previews it)"
+tf apply -auto-approve
 
 step "What Port now holds"
 curl -fsS "$PORT_BASE_URL/_sandbox/catalog"
+
+step "A new image is pushed to Harbor and scanned"
+digest=$(curl -fsS -X POST "$HARBOR_URL/_sim/push" -H 'Content-Type: application/json' \
+	-d '{"project":"platform","repo":"web","tags":["1.5.0"]}' | sed 's/.*"digest":"\([^"]*\)".*/\1/')
+curl -fsS -X POST "$HARBOR_URL/_sim/scan" -H 'Content-Type: application/json' \
+	-d "{\"project\":\"platform\",\"repo\":\"web\",\"digest\":\"$digest\",\"counts\":{\"Medium\":1}}" >/dev/null
+echo "pushed platform/web@$digest"
+
+step "terraform plan: exactly what the sync would change"
+tf plan -out=sync.tfplan
+
+step "terraform apply sync.tfplan: exactly that"
+tf apply sync.tfplan
 
 step "terraform plan again (expect: No changes)"
 terraform plan -input=false -no-color -detailed-exitcode 2>&1 | grep -E "No changes|Plan:" || true

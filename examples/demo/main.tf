@@ -1,5 +1,6 @@
 # The sandbox demo (make demo). Credentials and URLs come from the
-# environment: PORT_BASE_URL, PORT_CLIENT_ID, PORT_CLIENT_SECRET.
+# environment: HARBOR_URL, HARBOR_USERNAME, HARBOR_PASSWORD, PORT_BASE_URL,
+# PORT_CLIENT_ID, PORT_CLIENT_SECRET.
 terraform {
   required_providers {
     harborport = {
@@ -10,15 +11,11 @@ terraform {
 
 provider "harborport" {}
 
-# The four default blueprints, plus one property for a custom mapping.
-resource "harborport_blueprints" "harbor" {
-  artifact = {
-    extra_properties = {
-      vulnerabilityCount = { type = "number", title = "Vulnerabilities" }
-    }
-  }
-}
+# The four default blueprints of the Harbor integration.
+resource "harborport_blueprints" "harbor" {}
 
-output "blueprints" {
-  value = harborport_blueprints.harbor.identifiers
+# Harbor → Port with the built-in mapping. Every plan previews the catalog
+# changes; apply performs exactly those.
+resource "harborport_sync" "harbor" {
+  blueprints = harborport_blueprints.harbor.identifiers
 }

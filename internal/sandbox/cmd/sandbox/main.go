@@ -1,11 +1,13 @@
-// Command sandbox runs the Port (and, later, Harbor) simulators as a
-// standalone process for `make demo` and manual experiments.
+// Command sandbox runs the Port and Harbor simulators as a standalone process
+// for `make demo`, benchmarks and manual experiments.
 //
-//	go run ./internal/sandbox/cmd/sandbox -port-listen 127.0.0.1:9001
+//	go run ./internal/sandbox/cmd/sandbox -port-listen 127.0.0.1:9001 -harbor-listen 127.0.0.1:9002
 //
-// It prints one line per simulator with its URL, then serves until SIGINT or
-// SIGTERM. GET /_sandbox/catalog on the Port simulator prints the blueprints
-// and entity counts it holds, for a person to read.
+// It prints KEY=URL lines (PORT_BASE_URL, HARBOR_URL), then serves until
+// SIGINT or SIGTERM. GET /_sandbox/catalog on the Port simulator prints the
+// blueprints and entities it holds, for a person to read; the Harbor
+// simulator's admin API (POST /_sim/push, /_sim/scan, …) changes the registry.
+// Harbor's admin user is admin / Harbor12345, as in harbor.yml.
 package main
 
 import (
@@ -23,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/portsim"
 )
 
@@ -30,6 +33,9 @@ func main() {
 	portListen := flag.String("port-listen", "127.0.0.1:0", "address of the Port simulator")
 	clientID := flag.String("port-client-id", envOr("PORT_CLIENT_ID", "sandbox-client"), "client ID the Port simulator accepts")
 	clientSecret := flag.String("port-client-secret", envOr("PORT_CLIENT_SECRET", "sandbox-secret"), "client secret the Port simulator accepts")
+	harborListen := flag.String("harbor-listen", "127.0.0.1:0", "address of the Harbor simulator")
+	demo := flag.Bool("demo-data", true, "fill Harbor with the demo registry (a few projects with the awkward cases)")
+	seed := flag.String("harbor-seed", "", "also seed Harbor deterministically: PROJECTSxREPOSxARTIFACTS, e.g. 20x100x50")
 	addrFile := flag.String("addr-file", "", "write KEY=URL lines here once listening (for scripts)")
 	flag.Parse()
 
@@ -38,18 +44,23 @@ func main() {
 	mux.HandleFunc("GET /_sandbox/catalog", func(w http.ResponseWriter, _ *http.Request) { writeCatalog(w, ps) })
 	mux.Handle("/", ps)
 
-	ln, err := net.Listen("tcp", *portListen)
-	if err != nil {
-		log.Fatalf("sandbox: listen %s: %v", *portListen, err)
-	}
-	portURL := "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
-			log.Fatalf("sandbox: %v", err)
+	hs := harborsim.New(harborsim.Options{Clock: time.Now})
+	if *demo {
+		if err := demoRegistry(hs); err != nil {
+			log.Fatalf("sandbox: demo data: %v", err)
 		}
-	}()
-	lines := fmt.Sprintf("PORT_BASE_URL=%s\n", portURL)
+	}
+	if *seed != "" {
+		var p, r, a int
+		if _, err := fmt.Sscanf(*seed, "%dx%dx%d", &p, &r, &a); err != nil {
+			log.Fatalf("sandbox: -harbor-seed %q: want PROJECTSxREPOSxARTIFACTS, e.g. 20x100x50", *seed)
+		}
+		hs.Seed(harborsim.SeedConfig{Projects: p, ReposPerProject: r, ArtifactsPerRepo: a, Users: 3, Seed: 1})
+	}
+
+	portURL, portSrv := serve(*portListen, mux)
+	harborURL, harborSrv := serve(*harborListen, hs)
+	lines := fmt.Sprintf("PORT_BASE_URL=%s\nHARBOR_URL=%s\n", portURL, harborURL)
 	fmt.Print(lines)
 	if *addrFile != "" {
 		if err := os.WriteFile(*addrFile, []byte(lines), 0o600); err != nil {
@@ -62,7 +73,58 @@ func main() {
 	<-ctx.Done()
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(shutdown)
+	_ = portSrv.Shutdown(shutdown)
+	_ = harborSrv.Shutdown(shutdown)
+}
+
+func serve(addr string, h http.Handler) (string, *http.Server) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Fatalf("sandbox: listen %s: %v", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+			log.Fatalf("sandbox: %v", err)
+		}
+	}()
+	return "http://" + ln.Addr().String(), srv
+}
+
+// demoRegistry is a small registry with the cases that trip integrations up:
+// a private project, a nested repository, a multi-tag and an untagged
+// artifact, a scanned and a never-scanned one, a multi-arch index, an empty
+// project.
+func demoRegistry(hs *harborsim.Server) error {
+	hs.CreateProject("platform", true)
+	hs.CreateProject("payments", false)
+	hs.CreateProject("sandbox-empty", false)
+	hs.AddUser("alice", "Alice12345", false)
+	steps := []struct {
+		project, repo string
+		tags          []string
+		scan          map[string]int
+		children      int
+	}{
+		{"platform", "web", []string{"latest", "1.4.2"}, map[string]int{"High": 1, "Medium": 4, "Low": 12}, 0},
+		{"platform", "web", []string{"1.4.1"}, map[string]int{"Critical": 2, "High": 3}, 0},
+		{"platform", "tools/builder", []string{"2025.11"}, nil, 2},
+		{"payments", "ledger-api", []string{"v3.0.0", "stable"}, map[string]int{}, 0},
+		{"payments", "ledger-api", nil, nil, 0},
+		{"library", "nginx", []string{"1.27"}, map[string]int{"Low": 3}, 0},
+	}
+	for _, s := range steps {
+		d, err := hs.PushArtifact(s.project, s.repo, s.tags, harborsim.PushOptions{Children: s.children})
+		if err != nil {
+			return err
+		}
+		if s.scan != nil {
+			if err := hs.ScanArtifact(s.project, s.repo, d, s.scan); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func envOr(k, def string) string {
