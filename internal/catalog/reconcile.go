@@ -1,0 +1,163 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/harborport/terraform-provider-harborport/internal/harbor"
+	"github.com/harborport/terraform-provider-harborport/internal/mapping"
+	"github.com/harborport/terraform-provider-harborport/internal/port"
+)
+
+// Key names one Harbor object the listener was told about.
+type Key struct {
+	Kind       mapping.Kind
+	Project    string // project name
+	Repository string // full "project/repo", for repositories and artifacts
+	Digest     string // for artifacts; a tag also works (Harbor resolves it)
+}
+
+func (k Key) String() string {
+	switch k.Kind {
+	case mapping.KindProject:
+		return "project " + k.Project
+	case mapping.KindRepository:
+		return "repository " + k.Repository
+	}
+	return fmt.Sprintf("artifact %s@%s", k.Repository, k.Digest)
+}
+
+// Reconcile makes Port match Harbor for one object, through the same mapping,
+// diff and apply as a full sync: the object is re-read from Harbor (events are
+// hints, not truth), mapped, compared with what Port holds under the mapped
+// identifiers, and written only if different. If Harbor no longer has it, or
+// it fails its selector, the owned entities it maps to are deleted (Ocean's
+// live-event rule, port-api.md §2c). Replays and reordering are harmless: the
+// outcome depends only on Harbor's state when the reconcile runs.
+func (e *Engine) Reconcile(ctx context.Context, k Key) (*Changeset, Result, error) {
+	item, err := e.fetchOne(ctx, k)
+	if err != nil {
+		return nil, Result{}, err
+	}
+	gone := item == nil
+	if gone {
+		item = stubItem(k)
+	}
+
+	wanted := map[string]*Wanted{}
+	doomed := map[string]port.Entity{}
+	for _, r := range e.mapping.KindResources(k.Kind) {
+		f := r.Fields()
+		if !gone {
+			ents, _, selErr := r.Entities(item)
+			if selErr != nil {
+				return nil, Result{}, fmt.Errorf("%s: %w", k, selErr)
+			}
+			for _, ent := range ents {
+				wanted[ent.Key()] = &Wanted{Entity: ent, Fields: &f}
+			}
+			if len(ents) > 0 {
+				continue
+			}
+		}
+		ents, _ := r.Map(item)
+		for _, ent := range ents {
+			doomed[ent.Key()] = ent
+		}
+	}
+
+	cs := &Changeset{
+		Version: changesetVersion, Merge: e.mapping.EnableMergeEntity,
+		CreateMissingRelated: e.mapping.CreateMissingRelatedEntities, DeleteDependents: e.mapping.DeleteDependentEntities,
+	}
+	keys := sortedKeys(wanted)
+	for _, key := range keys {
+		w := wanted[key]
+		cur, err := e.port.GetEntity(ctx, w.Entity.Blueprint, w.Entity.Identifier)
+		ent := w.Entity
+		switch {
+		case port.IsNotFound(err):
+			cs.Changes = append(cs.Changes, Change{Op: OpCreate, Blueprint: ent.Blueprint, Identifier: ent.Identifier, Entity: &ent})
+		case err != nil:
+			return nil, Result{}, fmt.Errorf("%s: reading Port entity %s: %w", k, key, err)
+		default:
+			if fields := changedFields(w, *cur); len(fields) > 0 {
+				cs.Changes = append(cs.Changes, Change{Op: OpUpdate, Blueprint: ent.Blueprint, Identifier: ent.Identifier, Fields: fields, Entity: &ent})
+			} else {
+				cs.Unchanged++
+			}
+		}
+	}
+	for _, key := range sortedKeys(doomed) {
+		if _, keep := wanted[key]; keep {
+			continue
+		}
+		ent := doomed[key]
+		_, err := e.port.GetEntity(ctx, ent.Blueprint, ent.Identifier)
+		switch {
+		case port.IsNotFound(err):
+			continue // already gone
+		case err != nil:
+			return nil, Result{}, fmt.Errorf("%s: reading Port entity %s: %w", k, key, err)
+		}
+		cs.Changes = append(cs.Changes, Change{Op: OpDelete, Blueprint: ent.Blueprint, Identifier: ent.Identifier})
+	}
+	e.order(cs)
+	res, err := e.Apply(ctx, cs)
+	if err != nil {
+		return cs, res, fmt.Errorf("%s: %w", k, err)
+	}
+	return cs, res, nil
+}
+
+// fetchOne reads the object; nil without error when Harbor says 404.
+func (e *Engine) fetchOne(ctx context.Context, k Key) (map[string]any, error) {
+	var it map[string]any
+	var err error
+	switch k.Kind {
+	case mapping.KindProject:
+		it, err = e.harbor.GetProjectByName(ctx, k.Project)
+	case mapping.KindRepository:
+		it, err = e.harbor.GetRepository(ctx, k.Project, k.Repository)
+	case mapping.KindArtifact:
+		q := harbor.ArtifactQuery{}
+		for _, r := range e.mapping.KindResources(mapping.KindArtifact) {
+			q.WithTag = q.WithTag || r.Selector.FetchTags()
+			q.WithScanOverview = q.WithScanOverview || r.Selector.FetchScanOverview()
+		}
+		it, err = e.harbor.GetArtifact(ctx, k.Project, k.Repository, k.Digest, q)
+	default:
+		return nil, fmt.Errorf("cannot reconcile kind %q", k.Kind)
+	}
+	if harbor.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading Harbor: %w", k, err)
+	}
+	return it, nil
+}
+
+// stubItem is what is still known about an object Harbor no longer has: the
+// fields identifiers are usually made of (the default mapping needs no more).
+func stubItem(k Key) map[string]any {
+	switch k.Kind {
+	case mapping.KindProject:
+		return map[string]any{"name": k.Project}
+	case mapping.KindRepository:
+		return map[string]any{"name": k.Repository, "projectName": k.Project}
+	}
+	return map[string]any{"digest": k.Digest, "repositoryName": k.Repository, "projectName": k.Project,
+		"repository_name": strings.TrimPrefix(k.Repository, k.Project+"/")}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
