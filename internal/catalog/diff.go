@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
+	"unicode/utf8"
 
 	"github.com/harborport/terraform-provider-harborport/internal/port"
 )
@@ -158,9 +160,83 @@ func sameValue(a, b any) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
 	}
+	if eq, ok := jsonEqual(a, b); ok {
+		return eq
+	}
 	ja, err1 := json.Marshal(a)
 	jb, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
+}
+
+// jsonEqual compares values as encoding/json decodes them (nil, bool,
+// float64, string, []any, map[string]any) without marshalling: equal
+// exactly when their sorted-key JSON texts are. ok is false for any other
+// type, for which the caller falls back to comparing JSON text. This keeps a
+// 100k-entity no-op plan from marshalling every mapped field twice.
+func jsonEqual(a, b any) (eq, ok bool) {
+	switch x := a.(type) {
+	case nil:
+		if b == nil {
+			return true, true
+		}
+	case string:
+		if y, isStr := b.(string); isStr {
+			// The encoder writes invalid UTF-8 as U+FFFD, so unequal
+			// strings can still print alike: let the text decide then.
+			return x == y, x == y || utf8.ValidString(x) && utf8.ValidString(y)
+		}
+	case float64:
+		if y, isNum := b.(float64); isNum {
+			return x == y && math.Signbit(x) == math.Signbit(y), true // -0 prints as "-0"
+		}
+	case bool:
+		if y, isBool := b.(bool); isBool {
+			return x == y, true
+		}
+	case []any:
+		y, isList := b.([]any)
+		if !isList {
+			break
+		}
+		if len(x) != len(y) {
+			return false, true
+		}
+		for i := range x {
+			if eq, ok := jsonEqual(x[i], y[i]); !ok || !eq {
+				return eq, ok
+			}
+		}
+		return true, true
+	case map[string]any:
+		y, isMap := b.(map[string]any)
+		if !isMap {
+			break
+		}
+		if len(x) != len(y) {
+			return false, true
+		}
+		for k, xv := range x {
+			yv, has := y[k]
+			if !has {
+				return false, true
+			}
+			if eq, ok := jsonEqual(xv, yv); !ok || !eq {
+				return eq, ok
+			}
+		}
+		return true, true
+	}
+	// Different JSON kinds are never equal; anything else (int,
+	// json.Number, structs) is left to the JSON text comparison.
+	return false, isJSONKind(a) && isJSONKind(b)
+}
+
+func isJSONKind(v any) bool {
+	switch v.(type) {
+	case nil, string, float64, bool, []any, map[string]any:
+		return true
+	}
+	return false
 }
 
 func relationIDs(v any) []string {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
 	"github.com/harborport/terraform-provider-harborport/internal/mapping"
@@ -82,14 +83,41 @@ func (e *Engine) Preview(ctx context.Context) (*Report, error) {
 	return e.compute(ctx, true)
 }
 
+// compute reads Harbor and Port at the same time: the two reads are
+// independent, each client keeps its own concurrency limit, and overlapping
+// them hides the sequential Port search pages behind the Harbor listing.
+// The first failure cancels the other read and is the error returned.
 func (e *Engine) compute(ctx context.Context, missingOK bool) (*Report, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		first error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first == nil {
+			first = err
+			cancel()
+		}
+	}
+	var current map[string]port.Entity
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var err error
+		if current, err = e.current(ctx, missingOK); err != nil {
+			fail(err)
+		}
+	}()
 	desired, err := e.Desired(ctx)
 	if err != nil {
-		return nil, err
+		fail(err)
 	}
-	current, err := e.current(ctx, missingOK)
-	if err != nil {
-		return nil, err
+	<-done
+	if first != nil {
+		return nil, first
 	}
 	return e.Diff(desired, current), nil
 }
