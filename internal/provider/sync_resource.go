@@ -132,11 +132,14 @@ func (r *syncResource) Configure(_ context.Context, req resource.ConfigureReques
 
 // compile parses the mapping of m; ok is false when it is not known yet.
 func compile(ctx context.Context, m syncModel) (cfg *mapping.Config, ok bool, diags diag.Diagnostics) {
-	if m.Mapping.IsUnknown() || m.Blueprints.IsUnknown() {
+	if m.Mapping.IsUnknown() {
 		return nil, false, nil
 	}
 	ids := mapping.DefaultIDs()
-	if !m.Blueprints.IsNull() {
+	// Blueprint identifiers only fill in resources without a `port` block,
+	// so while they are unknown the mapping is still checked, with the defaults.
+	idsKnown := !m.Blueprints.IsUnknown()
+	if idsKnown && !m.Blueprints.IsNull() {
 		var given map[string]string
 		diags.Append(m.Blueprints.ElementsAs(ctx, &given, false)...)
 		for k, v := range given {
@@ -171,7 +174,7 @@ func compile(ctx context.Context, m syncModel) (cfg *mapping.Config, ok bool, di
 		}
 		return nil, false, diags
 	}
-	return cfg, true, diags
+	return cfg, idsKnown, diags
 }
 
 func validKind(k mapping.Kind) bool {
