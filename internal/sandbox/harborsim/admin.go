@@ -445,51 +445,10 @@ var severityOrder = []string{"Critical", "High", "Medium", "Low", "Negligible", 
 // ScanArtifact stores a successful Trivy report with the given counts per severity
 // (e.g. {"High":2,"Low":51}); zero counts are dropped so the summary lists only the severities
 // that occur, and no counts at all means severity "None" with summary {} (harbor-api.md §3.5).
-// Fires SCANNING_COMPLETED (operator "auto" when scanned on push).
-// reference is a digest or a tag; scanning by tag puts that tag into the event.
+// Fires SCANNING_COMPLETED. reference is a digest or a tag; scanning by tag puts that tag into
+// the event. See ScanArtifactWithStatus for failed and stopped scans.
 func (s *Server) ScanArtifact(projectName, repo, reference string, counts map[string]int) error {
-	if s.opts.NoScanner {
-		return errors.New("no scanner is configured (Options.NoScanner)")
-	}
-	clean := map[string]int{}
-	for k, v := range counts {
-		if !contains(severityOrder, k) {
-			return fmt.Errorf("unknown severity %q: use one of %s", k, strings.Join(severityOrder, ", "))
-		}
-		if v < 0 {
-			return fmt.Errorf("negative count %d for severity %s", v, k)
-		}
-		if v > 0 {
-			clean[k] = v
-		}
-	}
-	s.mu.Lock()
-	_, a, t, err := s.findArtifactLocked(projectName, repo, reference)
-	if err != nil {
-		s.mu.Unlock()
-		return err
-	}
-	s.scanLocked(a, clean)
-	ev := s.artifactEvent("SCANNING_COMPLETED", s.opts.AdminUser, a, nil)
-	ev.Tag = "" // scanned by digest: Harbor omits resources[0].tag (harbor-api.md §6.3)
-	if t != nil {
-		ev.Tag, ev.Tags = t.name, []string{t.name}
-	}
-	ev.ScanOverview = map[string]any{a.scan.mimeType: a.scan.summaryJSON()}
-	s.mu.Unlock()
-	s.emit([]Event{ev})
-	return nil
-}
-
-func (s *Server) scanLocked(a *artifact, counts map[string]int) {
-	start := s.now()
-	end := s.now()
-	total := 0
-	for _, v := range counts {
-		total += v
-	}
-	a.scan = &scanReport{mimeType: s.opts.ScanReportMimeType, reportID: uuidFrom("report", uint64(a.id)<<20|uint64(start.UnixNano()%1_000_000)),
-		status: "Success", counts: counts, fixable: total / 2, start: start, end: end}
+	return s.ScanArtifactWithStatus(projectName, repo, reference, "Success", counts)
 }
 
 // PullArtifact simulates a pull by tag or digest: the artifact's pull_time, the tag's pull_time

@@ -24,13 +24,18 @@ import (
 //	POST /_sim/push       {"project","repo","tags","size","children","digest"} → {"digest"}
 //	POST /_sim/tags/add | /_sim/tags/delete {"project","repo","digest","tag"}
 //	POST /_sim/artifacts/delete {"project","repo","digest"}
-//	POST /_sim/scan       {"project","repo","digest","counts":{"High":2}}
+//	POST /_sim/scan       {"project","repo","digest","counts":{"High":2},"status":"Success|Error|Stopped"}
+//	GET  /_sim/webhooks/log, POST /_sim/webhooks/{pause,resume,wait,log/reset} (delivery_admin.go)
 //	POST /_sim/pull       {"project","repo","reference"}
 //	POST /_sim/faults     {"latency_ms","fail_next","fail_status","hang_ms","error_5xx_rate"}
 //	GET  /_sim/requests   → {"METHOD route": count}
 //	POST /_sim/requests/reset
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	op := strings.TrimPrefix(r.URL.Path, "/_sim/")
+	if strings.HasPrefix(op, "webhooks/") {
+		s.serveDeliveryAdmin(w, r, op)
+		return
+	}
 	if op == "requests" && r.Method == http.MethodGet {
 		adminJSON(w, http.StatusOK, s.Requests())
 		return
@@ -57,6 +62,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		Digest           string         `json:"digest"`
 		Reference        string         `json:"reference"`
 		Counts           map[string]int `json:"counts"`
+		Status           string         `json:"status"`
 		Projects         int            `json:"projects"`
 		ReposPerProject  int            `json:"repos_per_project"`
 		ArtifactsPerRepo int            `json:"artifacts_per_repo"`
@@ -106,7 +112,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	case "artifacts/delete":
 		err = s.DeleteArtifact(in.Project, in.Repo, in.Digest)
 	case "scan":
-		err = s.ScanArtifact(in.Project, in.Repo, in.Digest, in.Counts)
+		err = s.ScanArtifactWithStatus(in.Project, in.Repo, in.Digest, in.Status, in.Counts)
 	case "pull":
 		err = s.PullArtifact(in.Project, in.Repo, in.Reference)
 	case "faults":

@@ -12,4 +12,12 @@
 // same operations under POST /_sim/... (JSON), never through Harbor's own write endpoints except the
 // webhook-policy CRUD. Every mutation advances the simulator clock (see Options.Clock) so that
 // timestamps are deterministic by default.
+//
+// Push, pull, delete and scan events are delivered as webhooks to the project's enabled policies
+// whose event_types match, like Harbor's jobservice: asynchronously, in the Default or the
+// structured-mode CloudEvents format (byte-identical to real v2.15.2 captures), with the
+// target's auth_header verbatim, a 3 s timeout and 3 attempts with gocraft/work backoff
+// (harbor-api.md §6). Tag add/delete fires nothing (CREATE_TAG/DELETE_TAG are not deliverable).
+// DeliveryOptions scales the backoff and injects reordering and duplicates; DeliveryLog, WaitIdle,
+// Flush, PauseDeliveries and Close control and observe delivery. Call Close when done.
 package harborsim

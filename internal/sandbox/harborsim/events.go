@@ -9,7 +9,7 @@ var webhookEventTypes = []string{"PUSH_ARTIFACT", "PULL_ARTIFACT", "DELETE_ARTIF
 // Event is an artifact event raised by an admin operation. It is the hook point for webhook
 // delivery: subscribers receive every event; MatchingPolicies says which stored policies want it.
 type Event struct {
-	Type        string // PUSH_ARTIFACT, PULL_ARTIFACT, DELETE_ARTIFACT, SCANNING_COMPLETED
+	Type        string // PUSH_ARTIFACT, PULL_ARTIFACT, DELETE_ARTIFACT, SCANNING_COMPLETED|FAILED|STOPPED
 	OccurAt     time.Time
 	Operator    string
 	ProjectID   int64

@@ -115,6 +115,12 @@ func (t *tag) json() tagJSON {
 }
 
 func (sr *scanReport) summaryJSON() *reportSummary {
+	if sr.status != "Success" {
+		// Error/Stopped reports carry no summary, severity or scanner and 0 % complete
+		// (examples/webhook-default-scanning-{failed,stopped}.json).
+		return &reportSummary{Duration: int64(sr.end.Sub(sr.start).Seconds()), EndTime: dt(sr.end),
+			ReportID: sr.reportID, ScanStatus: sr.status, StartTime: dt(sr.start)}
+	}
 	sum := map[string]int{}
 	total := 0
 	severity := "None"

@@ -30,6 +30,8 @@ type Options struct {
 	NoScanner bool
 	// NoLibraryProject skips the public "library" project (id 1) a fresh Harbor always has.
 	NoLibraryProject bool
+	// Delivery configures webhook delivery to registered policies (see DeliveryOptions).
+	Delivery DeliveryOptions
 }
 
 // Scan report MIME types honoured by X-Accept-Vulnerabilities (harbor-api.md §3.5).
@@ -66,6 +68,7 @@ func (o Options) withDefaults() Options {
 	if o.ScanReportMimeType == "" {
 		o.ScanReportMimeType = MimeTypeGenericVulnerabilityReport
 	}
+	o.Delivery = o.Delivery.withDefaults()
 	return o
 }
 

@@ -41,6 +41,8 @@ type Server struct {
 	subsMu sync.RWMutex
 	subs   []func(Event)
 
+	delivery *deliverer // webhook delivery (delivery.go)
+
 	defaultClock bool
 	lastNow      atomic.Int64 // UnixNano of the latest s.now()
 }
@@ -62,6 +64,10 @@ func New(opts Options) *Server {
 		faultRNG:    0x9E3779B97F4A7C15,
 	}
 	s.defaultClock = opts.Clock == nil
+	s.delivery = newDeliverer(s.opts.Delivery)
+	if !s.opts.Delivery.Disabled {
+		s.Subscribe(s.deliverEvent)
+	}
 	now := s.now()
 	admin := &user{id: 1, username: s.opts.AdminUser, password: s.opts.AdminPassword, email: "admin@example.com",
 		realname: "system admin", comment: "admin user", admin: true, created: now, updated: now}
@@ -94,5 +100,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAdmin(w, r)
 		return
 	}
+	s.delivery.host.Store(r.Host) // resource_url host when Options.ExternalURL is unset
 	s.serveAPI(w, r)
 }

@@ -1,0 +1,121 @@
+package harborsim
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// eventFromCapture rebuilds the simulator Event behind a real Default/CloudEvents body.
+func eventFromCapture(t *testing.T, body map[string]any) (Event, string) {
+	t.Helper()
+	data, _ := body["event_data"].(map[string]any)
+	typ, _ := body["type"].(string)
+	occur := time.Time{}
+	if data == nil { // CloudEvents
+		data = body["data"].(map[string]any)
+		for k, v := range cloudEventTypes {
+			if v == body["type"] {
+				typ = k
+			}
+		}
+		var err error
+		if occur, err = time.Parse(time.RFC3339, body["time"].(string)); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		occur = time.Unix(int64(body["occur_at"].(float64)), 0)
+	}
+	res := data["resources"].([]any)[0].(map[string]any)
+	repo := data["repository"].(map[string]any)
+	ev := Event{Type: typ, OccurAt: occur, Operator: body["operator"].(string),
+		ProjectName: repo["namespace"].(string), Public: repo["repo_type"] == "public",
+		RepoName: repo["repo_full_name"].(string), RepoCreated: time.Unix(int64(repo["date_created"].(float64)), 0),
+		Digest: res["digest"].(string), Tag: res["tag"].(string)}
+	url := res["resource_url"].(string)
+	return ev, url[:strings.Index(url, "/")]
+}
+
+// TestPayloadBytesMatchRealCaptures: the formatter reproduces the real v2.15.2 bodies byte for
+// byte (field order, omitempty, number formats, no trailing newline) in both formats.
+func TestPayloadBytesMatchRealCaptures(t *testing.T) {
+	for _, name := range []string{"push_artifact", "pull_artifact", "delete_artifact"} {
+		for _, format := range []string{"default", "cloudevents"} {
+			t.Run(format+"/"+name, func(t *testing.T) {
+				capt := readRealCapture(t, "real-webhook-"+format+"-"+name+".json")
+				body := decodeJSON(t, []byte(capt.BodyRaw))
+				ev, host := eventFromCapture(t, body)
+				p := buildPayload(ev, host)
+				var got []byte
+				var err error
+				if format == "default" {
+					got, err = formatDefault(p)
+				} else {
+					got, err = formatCloudEvents(p, 2, 2, body["id"].(string), body["requestid"].(string))
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(got) != capt.BodyRaw {
+					t.Fatalf("payload differs from the real capture:\n got %s\nwant %s", got, capt.BodyRaw)
+				}
+				if cl := capt.Headers["Content-Length"]; cl != itoa(int64(len(got))) {
+					t.Fatalf("length %d, captured Content-Length %s", len(got), cl)
+				}
+			})
+		}
+	}
+}
+
+// TestPayloadRules pins the rules that the captures alone do not cover (harbor-api.md §6.3).
+func TestPayloadRules(t *testing.T) {
+	d := "sha256:" + strings.Repeat("ab", 32)
+	base := Event{OccurAt: time.Unix(1795855167, 0), Operator: "admin", ProjectName: "test", RepoName: "test/alpine/helm",
+		RepoCreated: time.Unix(1795855000, 0), Digest: d}
+	cases := []struct {
+		name  string
+		ev    func(Event) Event
+		check func(t *testing.T, p *whPayload)
+	}{
+		{"untagged push uses the digest as tag and @ in the URL", func(e Event) Event { e.Type, e.Tag = "PUSH_ARTIFACT", d; return e },
+			func(t *testing.T, p *whPayload) {
+				r := p.EventData.Resources[0]
+				if r.Tag != d || r.ResourceURL != "h:1/test/alpine/helm@"+d {
+					t.Fatalf("%+v", r)
+				}
+			}},
+		{"nested repo name is everything after the first slash", func(e Event) Event { e.Type, e.Tag = "PULL_ARTIFACT", "1.0"; return e },
+			func(t *testing.T, p *whPayload) {
+				if r := p.EventData.Repository; r.Name != "alpine/helm" || r.Namespace != "test" || r.RepoType != "private" {
+					t.Fatalf("%+v", r)
+				}
+			}},
+		{"public project", func(e Event) Event { e.Type, e.Tag, e.Public = "PUSH_ARTIFACT", "x", true; return e },
+			func(t *testing.T, p *whPayload) {
+				if p.EventData.Repository.RepoType != "public" {
+					t.Fatal(p.EventData.Repository.RepoType)
+				}
+			}},
+		{"deleted repository row omits date_created", func(e Event) Event { e.Type, e.Tag, e.RepoCreated = "DELETE_ARTIFACT", "x", time.Time{}; return e },
+			func(t *testing.T, p *whPayload) {
+				if b, _ := formatDefault(p); strings.Contains(string(b), "date_created") {
+					t.Fatal(string(b))
+				}
+			}},
+		{"scan by digest: no tag, @digest URL, no date_created, scan_type", func(e Event) Event { e.Type = "SCANNING_COMPLETED"; return e },
+			func(t *testing.T, p *whPayload) {
+				b, _ := formatDefault(p)
+				s := string(b)
+				if strings.Contains(s, `"tag"`) || strings.Contains(s, "date_created") || !strings.Contains(s, `"resource_url":"h:1/test/alpine/helm@`+d) ||
+					!strings.Contains(s, `"scan":{"scan_type":"vulnerability"}`) {
+					t.Fatal(s)
+				}
+			}},
+	}
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) { tt.check(t, buildPayload(tt.ev(base), "h:1")) })
+	}
+	if _, err := formatCloudEvents(&whPayload{Type: "CREATE_TAG"}, 1, 1, "i", "r"); err == nil {
+		t.Fatal("an event type without a CloudEvents mapping must be an error")
+	}
+}
