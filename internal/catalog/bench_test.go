@@ -3,7 +3,12 @@ package catalog
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -13,8 +18,6 @@ import (
 
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
 	"github.com/harborport/terraform-provider-harborport/internal/port"
-	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
-	"github.com/harborport/terraform-provider-harborport/internal/sandbox/portsim"
 )
 
 // Benchmarks of a full resync and of a no-op plan against the simulators
@@ -24,20 +27,27 @@ import (
 //	go test ./internal/catalog -run '^$' -bench . -benchtime 1x                          # 1k
 //	HARBORPORT_BENCH_LARGE=1 go test ./internal/catalog -run '^$' -bench . -benchtime 1x # + 100k
 //
+// The simulators run in a separate process (the sandbox command, built once
+// per benchmark), so the test process's CPU time and peak RSS are the
+// engine's and its clients' alone; the sandbox's are reported separately.
+//
 // Metrics per op: requests per endpoint group, ideal_ms = minimum request
 // count × latency ÷ concurrency (every request overlapped perfectly), ratio =
-// wall ÷ ideal, and the process's peak RSS (VmHWM: process-wide, so it
-// includes both simulators holding the whole catalog).
+// wall ÷ ideal, cpu_ms (this process, getrusage), peak-RSS-MB (this
+// process's VmHWM, reset before each benchmark), sandbox-cpu_ms and
+// sandbox-RSS-MB (the simulators' process, from /proc/<pid>).
 
 const (
 	benchLatency     = 5 * time.Millisecond
 	benchConcurrency = 8 // the provider's max_concurrency default
 	largeEnv         = "HARBORPORT_BENCH_LARGE"
+	benchClientID    = "bench-client"
+	benchSecret      = "bench-secret"
 )
 
 type benchSize struct {
 	name  string
-	seed  harborsim.SeedConfig
+	seed  string // the sandbox's -harbor-seed PROJECTSxREPOSxARTIFACTS
 	large bool
 }
 
@@ -46,40 +56,42 @@ type benchSize struct {
 // 1k = 10 non-empty projects × 10 repositories → 1,048 listed artifacts;
 // 100k = 20 × 100 = 2,000 repositories → 100,622 listed artifacts.
 var benchSizes = []benchSize{
-	{name: "1k", seed: harborsim.SeedConfig{Projects: 12, ReposPerProject: 10, ArtifactsPerRepo: 13, Users: 5, Seed: 1}},
-	{name: "100k", seed: harborsim.SeedConfig{Projects: 24, ReposPerProject: 100, ArtifactsPerRepo: 61, Users: 5, Seed: 1}, large: true},
+	{name: "1k", seed: "12x10x13"},
+	{name: "100k", seed: "24x100x61", large: true},
 }
 
 func (s benchSize) skip(b *testing.B) {
 	if s.large && os.Getenv(largeEnv) != "1" {
-		b.Skipf("the %s case is heavy (minutes, ~1 GB): set %s=1 to run it", s.name, largeEnv)
+		b.Skipf("the %s case is heavy (about a minute, ~1 GB across both processes): set %s=1 to run it", s.name, largeEnv)
 	}
 }
 
 // BenchmarkResync times Compute + Apply into an empty Port.
 func BenchmarkResync(b *testing.B) {
+	bin := buildSandbox(b)
 	for _, size := range benchSizes {
 		b.Run(size.name, func(b *testing.B) {
 			size.skip(b)
-			o := envOptions{noLibrary: true}.withDefaults()
-			hsim, hc, closeH := startHarbor(b, o)
-			defer closeH()
-			hsim.Seed(size.seed)
-			hsim.SetFaults(harborsim.Faults{Latency: benchLatency})
 			var min minRequests
 			var got requestCounts
 			var cpu time.Duration
+			var sb *sandbox
 
 			b.ResetTimer()
 			b.StopTimer()
 			for range b.N {
-				psim, pc, closeP := startPort(b, o) // a fresh, empty Port each time
-				psim.SetFaults(portFaults(benchLatency))
+				if sb != nil {
+					sb.stop()
+				}
+				sb = startSandbox(b, bin, size.seed) // a fresh, empty Port each time
+				hc, pc := sb.clients(b)
 				eng, err := newEngine(hc, pc)
 				if err != nil {
 					b.Fatal(err)
 				}
 				h0, p0 := hc.Stats(), pc.Stats()
+				resetPeakRSS()
+				sb.markCPU()
 
 				var rep *Report
 				var res Result
@@ -93,15 +105,16 @@ func BenchmarkResync(b *testing.B) {
 				})
 				b.StopTimer()
 				cpu += cpuTime() - cpu0
+				sb.addCPU()
 
 				if err != nil || res.Created != len(rep.Changeset.Changes) {
 					b.Fatalf("apply: %v (%+v of %d)", err, res, len(rep.Changeset.Changes))
 				}
 				got = countRequests(hc, pc, h0, p0)
 				min = minimumRequests(rep, nil)
-				closeP()
 			}
-			reportBench(b, got, min, cpu)
+			reportBench(b, got, min, cpu, sb)
+			sb.stop()
 		})
 	}
 }
@@ -109,15 +122,13 @@ func BenchmarkResync(b *testing.B) {
 // BenchmarkNoopPlan times Compute after a full apply: it must find nothing
 // to do, write nothing and read each blueprint in ceil(n/1000) pages.
 func BenchmarkNoopPlan(b *testing.B) {
+	bin := buildSandbox(b)
 	for _, size := range benchSizes {
 		b.Run(size.name, func(b *testing.B) {
 			size.skip(b)
-			o := envOptions{noLibrary: true}.withDefaults()
-			hsim, hc, closeH := startHarbor(b, o)
-			defer closeH()
-			psim, pc, closeP := startPort(b, o)
-			defer closeP()
-			hsim.Seed(size.seed)
+			sb := startSandbox(b, bin, size.seed)
+			defer sb.stop()
+			hc, pc := sb.clients(b)
 			eng, err := newEngine(hc, pc)
 			if err != nil {
 				b.Fatal(err)
@@ -129,16 +140,21 @@ func BenchmarkNoopPlan(b *testing.B) {
 			if _, err := eng.Apply(context.Background(), first.Changeset); err != nil {
 				b.Fatal(err)
 			}
-			hsim.SetFaults(harborsim.Faults{Latency: benchLatency})
-			psim.SetFaults(portFaults(benchLatency))
+			inPort := map[string]int{}
+			for _, ch := range first.Changeset.Changes {
+				inPort[ch.Blueprint]++
+			}
+			first = nil // not counted in the peak RSS
 			var min minRequests
 			var got requestCounts
 			var cpu time.Duration
+			resetPeakRSS()
 
 			b.ResetTimer()
 			for range b.N {
 				h0, p0 := hc.Stats(), pc.Stats()
 				var rep *Report
+				sb.markCPU()
 				cpu0 := cpuTime()
 				pprof.Do(context.Background(), timedLabel, func(ctx context.Context) {
 					if rep, err = eng.Compute(ctx); err != nil {
@@ -147,11 +163,12 @@ func BenchmarkNoopPlan(b *testing.B) {
 				})
 				b.StopTimer()
 				cpu += cpuTime() - cpu0
+				sb.addCPU()
 				if !rep.Changeset.Empty() {
 					b.Fatalf("a no-op plan found %d changes: %v", len(rep.Changeset.Changes), rep.Changeset.Preview(5))
 				}
 				got = countRequests(hc, pc, h0, p0)
-				min = minimumRequests(rep, first)
+				min = minimumRequests(rep, inPort)
 				if got.portWrite != 0 {
 					b.Fatalf("a no-op plan wrote to Port %d times", got.portWrite)
 				}
@@ -161,9 +178,134 @@ func BenchmarkNoopPlan(b *testing.B) {
 				b.StartTimer()
 			}
 			b.StopTimer()
-			reportBench(b, got, min, cpu)
+			reportBench(b, got, min, cpu, sb)
 		})
 	}
+}
+
+// buildSandbox builds the simulators' standalone command into a temporary
+// directory (the build cache makes the second build cheap).
+func buildSandbox(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "sandbox")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/harborport/terraform-provider-harborport/internal/sandbox/cmd/sandbox")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("building the sandbox: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// sandbox is a running simulators process.
+type sandbox struct {
+	cmd                *exec.Cmd
+	harborURL, portURL string
+	cpuMark, cpu       time.Duration
+	exited             chan struct{}
+}
+
+// startSandbox starts the sandbox seeded with seed and the benchmark's
+// latency, and waits until it has written its addresses (it seeds first).
+func startSandbox(b *testing.B, bin, seed string) *sandbox {
+	b.Helper()
+	dir := b.TempDir()
+	addrFile := filepath.Join(dir, "addr")
+	logf, err := os.Create(filepath.Join(dir, "sandbox.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-demo-data=false", "-harbor-no-library", "-harbor-seed", seed, "-harbor-seed-users", "5",
+		"-latency", benchLatency.String(), "-port-client-id", benchClientID, "-port-client-secret", benchSecret,
+		"-addr-file", addrFile)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("starting the sandbox: %v", err)
+	}
+	sb := &sandbox{cmd: cmd, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); logf.Close(); close(sb.exited) }()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		raw, _ := os.ReadFile(addrFile)
+		for _, line := range strings.Split(string(raw), "\n") {
+			if v, ok := strings.CutPrefix(line, "HARBOR_URL="); ok {
+				sb.harborURL = v
+			}
+			if v, ok := strings.CutPrefix(line, "PORT_BASE_URL="); ok {
+				sb.portURL = v
+			}
+		}
+		if sb.harborURL != "" && sb.portURL != "" && strings.HasSuffix(string(raw), "\n") {
+			return sb
+		}
+		select {
+		case <-sb.exited:
+			out, _ := os.ReadFile(logf.Name())
+			b.Fatalf("the sandbox exited before listening:\n%s", out)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			sb.stop()
+			b.Fatalf("the sandbox did not write %s within 3 minutes", addrFile)
+		}
+	}
+}
+
+// clients connects the real clients as the provider would, and creates the
+// default blueprints (outside the timer).
+func (sb *sandbox) clients(b *testing.B) (*harbor.Client, *port.Client) {
+	b.Helper()
+	hc, err := harbor.New(harbor.Config{URL: sb.harborURL, Username: harborAdmin, Password: harborPassword,
+		MaxConcurrency: benchConcurrency, UserAgent: "harborport/bench",
+		MaxRetries: 2, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Timeout: 60 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pc, err := port.New(port.Config{BaseURL: sb.portURL, ClientID: benchClientID, ClientSecret: benchSecret,
+		UserAgent: "harborport/bench", Concurrency: benchConcurrency,
+		MaxRetries: 2, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxWait: 20 * time.Millisecond,
+		PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := createBlueprints(context.Background(), pc); err != nil {
+		b.Fatal(err)
+	}
+	return hc, pc
+}
+
+func (sb *sandbox) stop() {
+	if sb == nil {
+		return
+	}
+	_ = sb.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-sb.exited:
+	case <-time.After(10 * time.Second):
+		_ = sb.cmd.Process.Kill()
+		<-sb.exited
+	}
+}
+
+func (sb *sandbox) markCPU() { sb.cpuMark = procCPU(sb.cmd.Process.Pid) }
+func (sb *sandbox) addCPU()  { sb.cpu += procCPU(sb.cmd.Process.Pid) - sb.cpuMark }
+
+// procCPU is a process's user+system time from /proc/<pid>/stat (fields 14
+// and 15, in clock ticks; Linux's USER_HZ is 100 on every common build).
+func procCPU(pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(raw)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 { // the command name may hold spaces
+		s = s[i+2:]
+	}
+	f := strings.Fields(s) // f[0] is field 3 (state)
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // requestCounts are the requests one op sent, by endpoint group.
@@ -171,10 +313,6 @@ type requestCounts struct {
 	harborList, harborArtifacts     int
 	portSearch, portWrite, portAuth int
 	portOther                       int
-}
-
-func (c requestCounts) total() int {
-	return c.harborList + c.harborArtifacts + c.portSearch + c.portWrite + c.portAuth + c.portOther
 }
 
 // countRequests groups the clients' request counts since h0/p0 (the
@@ -216,7 +354,9 @@ type minRequests struct {
 
 func (m minRequests) total() int { return m.harbor + m.portSearch + m.portWrite }
 
-func minimumRequests(rep *Report, applied *Report) minRequests {
+// minimumRequests: inPort counts the entities Port holds per blueprint
+// before the op (nil: none).
+func minimumRequests(rep *Report, inPort map[string]int) minRequests {
 	var m minRequests
 	pages := func(n, size int) int { return max(1, (n+size-1)/size) }
 	items := rep.Items
@@ -229,15 +369,7 @@ func minimumRequests(rep *Report, applied *Report) minRequests {
 		perBP[ch.Blueprint]++
 	}
 	for _, bp := range []string{"harborProject", "harborUser", "harborRepository", "harborArtifact"} {
-		inPort := 0
-		if applied != nil {
-			for _, ch := range applied.Changeset.Changes {
-				if ch.Blueprint == bp {
-					inPort++
-				}
-			}
-		}
-		m.portSearch += pages(inPort, 1000)
+		m.portSearch += pages(inPort[bp], 1000)
 		if n := perBP[bp]; n > 0 {
 			m.portWrite += pages(n, 20)
 		}
@@ -245,12 +377,12 @@ func minimumRequests(rep *Report, applied *Report) minRequests {
 	return m
 }
 
-// timedLabel marks the timed work in CPU profiles: goroutines of the
-// engine and both clients inherit it, the simulators' server goroutines do
-// not, so `go tool pprof -tagfocus phase=timed` shows harborport's own share.
+// timedLabel marks the timed work in CPU profiles (`go tool pprof
+// -tagfocus phase=timed`): the engine's and both clients' goroutines
+// inherit it; setup work and the runtime's background GC do not.
 var timedLabel = pprof.Labels("phase", "timed")
 
-// cpuTime is the process's user+system CPU time so far.
+// cpuTime is this process's user+system CPU time so far.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -259,7 +391,7 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func reportBench(b *testing.B, got requestCounts, min minRequests, cpu time.Duration) {
+func reportBench(b *testing.B, got requestCounts, min minRequests, cpu time.Duration, sb *sandbox) {
 	wallMS := float64(b.Elapsed().Milliseconds()) / float64(b.N)
 	idealMS := float64(min.total()) * float64(benchLatency.Milliseconds()) / benchConcurrency
 	b.ReportMetric(float64(got.harborList), "harbor-list-req/op")
@@ -271,18 +403,31 @@ func reportBench(b *testing.B, got requestCounts, min minRequests, cpu time.Dura
 	b.ReportMetric(idealMS, "ideal_ms")
 	b.ReportMetric(wallMS, "wall_ms")
 	b.ReportMetric(wallMS/idealMS, "ratio")
-	// Process CPU in the timed part (clients, engine, both simulators, GC):
-	// near wall × cores means the op is CPU-bound, not latency-bound.
+	// CPU in the timed part: near wall × cores means the op is CPU-bound,
+	// not latency-bound (the machine's cores are shared with the sandbox).
 	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu_ms")
-	if hwm := peakRSSMB(); hwm > 0 {
+	b.ReportMetric(float64(sb.cpu.Milliseconds())/float64(b.N), "sandbox-cpu_ms")
+	if hwm := peakRSSMB("self"); hwm > 0 {
 		b.ReportMetric(hwm, "peak-RSS-MB")
+	}
+	if hwm := peakRSSMB(strconv.Itoa(sb.cmd.Process.Pid)); hwm > 0 {
+		b.ReportMetric(hwm, "sandbox-RSS-MB")
 	}
 }
 
-// peakRSSMB reads VmHWM, the process's peak resident set (Linux only; 0
-// elsewhere). It is process-wide: simulators and earlier benchmarks count.
-func peakRSSMB() float64 {
-	f, err := os.Open("/proc/self/status")
+// resetPeakRSS returns freed memory to the OS and resets VmHWM (writing 5
+// to clear_refs, Linux ≥ 4.0), so the peak reported is this benchmark's,
+// not an earlier one's in the same process. Elsewhere it does nothing.
+func resetPeakRSS() {
+	runtime.GC()
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// peakRSSMB reads VmHWM, a process's peak resident set (Linux only; 0
+// elsewhere).
+func peakRSSMB(pid string) float64 {
+	f, err := os.Open("/proc/" + pid + "/status")
 	if err != nil {
 		return 0
 	}
@@ -296,5 +441,3 @@ func peakRSSMB() float64 {
 	}
 	return 0
 }
-
-func portFaults(latency time.Duration) portsim.Faults { return portsim.Faults{Latency: latency} }

@@ -10,18 +10,6 @@ import (
 	"github.com/harborport/terraform-provider-harborport/internal/port"
 )
 
-// Desired is what Port should hold according to Harbor and the mapping.
-type Desired struct {
-	// Entities by key "<blueprint>/<identifier>". When two items map to one
-	// key the later one wins, as consecutive upserts would in Ocean.
-	Entities map[string]*Wanted
-	// Problems met while mapping; ItemErrors stop the delete phase.
-	Warnings   Sample[mapping.Warning]
-	ItemErrors Sample[string]
-	// Items counts the Harbor items read per kind.
-	Items map[mapping.Kind]int
-}
-
 // Wanted is one desired entity with the fields its resource maps, which are
 // the only ones compared (design.md "Plan and apply").
 type Wanted struct {
@@ -44,33 +32,11 @@ func (s *Sample[T]) add(v T) {
 	}
 }
 
-// Desired reads Harbor, kind by kind, and maps every item with every
-// resource of its kind. Filters are pushed down to Harbor's q= when exactly
-// one resource reads a kind (with several, each needs its own superset, and
-// one unfiltered listing is cheaper); every selector still runs locally.
-func (e *Engine) Desired(ctx context.Context) (*Desired, error) {
-	d := &Desired{Entities: map[string]*Wanted{}, Items: map[mapping.Kind]int{}}
-	fields := map[int]*mapping.Fields{}
-	for _, r := range e.mapping.Resources {
-		f := r.Fields()
-		fields[r.Index] = &f
-	}
-	add := func(kind mapping.Kind, it map[string]any) {
-		d.Items[kind]++
-		for _, r := range e.mapping.KindResources(kind) {
-			ents, warns, err := r.Entities(it)
-			for _, w := range warns {
-				d.Warnings.add(w)
-			}
-			if err != nil {
-				d.ItemErrors.add(fmt.Sprintf("%s: %v", itemName(kind, it), err))
-			}
-			for _, ent := range ents {
-				d.Entities[ent.Key()] = &Wanted{Entity: ent, Fields: fields[r.Index]}
-			}
-		}
-	}
-
+// readHarbor reads Harbor, kind by kind, and hands every item to submit in
+// Harbor's order. Filters are pushed down to Harbor's q= when exactly one
+// resource reads a kind (with several, each needs its own superset, and one
+// unfiltered listing is cheaper); every selector still runs locally.
+func (e *Engine) readHarbor(ctx context.Context, submit func(mapping.Kind, []harbor.Item) error) error {
 	var allRepos []harbor.Item // shared by the repository and artifact kinds when unfiltered
 	for _, kind := range mapping.Kinds {
 		rs := e.mapping.KindResources(kind)
@@ -81,6 +47,8 @@ func (e *Engine) Desired(ctx context.Context) (*Desired, error) {
 		if len(rs) == 1 {
 			sel = &rs[0].Selector
 		}
+		var items []harbor.Item
+		var err error
 		switch kind {
 		case mapping.KindProject:
 			q := harbor.ProjectQuery{}
@@ -88,37 +56,18 @@ func (e *Engine) Desired(ctx context.Context) (*Desired, error) {
 				q.Public = sel.Public
 				q.Name = globLiteral(sel.Name)
 			}
-			items, err := e.harbor.ListProjects(ctx, q)
-			if err != nil {
-				return nil, fetchError(kind, err)
-			}
-			for _, it := range items {
-				add(kind, it)
-			}
+			items, err = e.harbor.ListProjects(ctx, q)
 		case mapping.KindUser:
-			items, err := e.harbor.ListUsers(ctx, "")
-			if err != nil {
-				return nil, fetchError(kind, err)
-			}
-			for _, it := range items {
-				add(kind, it)
-			}
+			items, err = e.harbor.ListUsers(ctx, "")
 		case mapping.KindRepository:
-			items, err := e.listRepositories(ctx, sel)
-			if err != nil {
-				return nil, fetchError(kind, err)
-			}
-			if sel == nil || (sel.ProjectName == "" && sel.NameContains == "" && sel.NameStartsWith == "") {
+			items, err = e.listRepositories(ctx, sel)
+			if err == nil && (sel == nil || (sel.ProjectName == "" && sel.NameContains == "" && sel.NameStartsWith == "")) {
 				allRepos = items
-			}
-			for _, it := range items {
-				add(kind, it)
 			}
 		case mapping.KindArtifact:
 			if allRepos == nil {
-				var err error
 				if allRepos, err = e.harbor.ListAllRepositories(ctx, harbor.RepoQuery{}); err != nil {
-					return nil, fetchError(kind, err)
+					return fetchError(kind, err)
 				}
 			}
 			q := harbor.ArtifactQuery{}
@@ -131,18 +80,25 @@ func (e *Engine) Desired(ctx context.Context) (*Desired, error) {
 					q.Q = expr
 				}
 			}
-			err := e.harbor.ForEachRepositoryArtifacts(ctx, allRepos, q, func(_ harbor.Item, arts []harbor.Item) error {
-				for _, it := range arts {
-					add(kind, it)
+			err = e.harbor.ForEachRepositoryArtifacts(ctx, allRepos, q, func(_ harbor.Item, arts []harbor.Item) error {
+				if err := submit(kind, arts); err != nil {
+					return err
 				}
 				return ctx.Err()
 			})
 			if err != nil {
-				return nil, fetchError(kind, err)
+				return fetchError(kind, err)
 			}
+			continue
+		}
+		if err != nil {
+			return fetchError(kind, err)
+		}
+		if err := submit(kind, items); err != nil {
+			return err
 		}
 	}
-	return d, nil
+	return nil
 }
 
 // listRepositories lists repositories with the one resource's selector pushed down.

@@ -8,6 +8,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -25,6 +26,10 @@ type Engine struct {
 	mapping *mapping.Config
 	owned   []string       // blueprints the mapping writes to, sorted
 	rank    map[string]int // blueprint → upsert order (project 0 … artifact 3)
+
+	includes map[string][]string            // blueprint → search include paths
+	paths    map[string][]string            // blueprint → compared paths (currentBP columns)
+	res      map[*mapping.Resource]*resInfo // compared fields per resource
 }
 
 // kindRank is design.md's upsert order: project → user → repository →
@@ -62,7 +67,22 @@ func New(h *harbor.Client, p *port.Client, m *mapping.Config) (*Engine, error) {
 			rank[bp] = kindRank[r.Kind]
 		}
 	}
-	return &Engine{harbor: h, port: p, mapping: m, owned: owned, rank: rank}, nil
+	e := &Engine{harbor: h, port: p, mapping: m, owned: owned, rank: rank,
+		paths: map[string][]string{}, res: map[*mapping.Resource]*resInfo{}}
+	e.includes = includes(e)
+	for bp, inc := range e.includes {
+		e.paths[bp] = comparedPaths(inc)
+	}
+	for _, r := range m.Resources {
+		f := r.Fields()
+		info := &resInfo{fields: &f, refs: fieldRefs(&f)}
+		bp, _ := r.Blueprint()
+		for _, ref := range info.refs {
+			info.cols = append(info.cols, slices.Index(e.paths[bp], ref.path))
+		}
+		e.res[r] = info
+	}
+	return e, nil
 }
 
 // Owned returns the blueprints whose entities this mapping owns.
@@ -83,10 +103,12 @@ func (e *Engine) Preview(ctx context.Context) (*Report, error) {
 	return e.compute(ctx, true)
 }
 
-// compute reads Harbor and Port at the same time: the two reads are
-// independent, each client keeps its own concurrency limit, and overlapping
-// them hides the sequential Port search pages behind the Harbor listing.
-// The first failure cancels the other read and is the error returned.
+// compute reads Harbor and Port at the same time, and diffs as it goes:
+// Port's current state is read first-or-concurrently and kept as field
+// hashes; Harbor's items are mapped in parallel as they arrive, and each
+// mapped entity is compared as soon as current state is ready, so only the
+// entities that change are kept (plus one small row per Port entity). The
+// first failure cancels the other read and is the error returned.
 func (e *Engine) compute(ctx context.Context, missingOK bool) (*Report, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -102,24 +124,60 @@ func (e *Engine) compute(ctx context.Context, missingOK bool) (*Report, error) {
 			cancel()
 		}
 	}
-	var current map[string]port.Entity
-	done := make(chan struct{})
+	var (
+		cur    *currentState
+		curErr error
+	)
+	ready := make(chan struct{})
 	go func() {
-		defer close(done)
-		var err error
-		if current, err = e.current(ctx, missingOK); err != nil {
-			fail(err)
+		defer close(ready)
+		if cur, curErr = e.readCurrent(ctx, missingOK); curErr != nil {
+			fail(curErr)
 		}
 	}()
-	desired, err := e.Desired(ctx)
+
+	d := e.newDiffer()
+	pool := e.newMapPool(ready)
+	haveCur := false
+	// mergeReady merges finished jobs once current state is ready. It fails
+	// when reading current state did (compute returns that error).
+	mergeReady := func(wait bool) error {
+		if !haveCur {
+			if wait {
+				<-ready
+			} else {
+				select {
+				case <-ready:
+				default:
+					return nil
+				}
+			}
+			if curErr != nil {
+				return curErr
+			}
+			haveCur, d.cur = true, cur
+		}
+		return d.merge(wait)
+	}
+	err := e.readHarbor(ctx, func(kind mapping.Kind, items []harbor.Item) error {
+		d.queue(pool.submit(kind, items))
+		return mergeReady(false)
+	})
+	pool.close()
+	if err == nil {
+		err = mergeReady(true)
+	}
 	if err != nil {
 		fail(err)
 	}
-	<-done
-	if first != nil {
-		return nil, first
+	<-ready
+	mu.Lock()
+	err = first
+	mu.Unlock()
+	if err != nil {
+		return nil, err
 	}
-	return e.Diff(desired, current), nil
+	return d.report(), nil
 }
 
 // orderBlueprints sorts blueprints by upsert rank, then name.

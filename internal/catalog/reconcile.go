@@ -17,6 +17,9 @@ type Key struct {
 	Project    string // project name
 	Repository string // full "project/repo", for repositories and artifacts
 	Digest     string // for artifacts; a tag also works (Harbor resolves it)
+	// CheckListed treats an artifact Harbor does not list (an index child,
+	// pushed by digest) as absent, as a full sync would (harbor-api.md §6.3).
+	CheckListed bool `json:",omitempty"`
 }
 
 func (k Key) String() string {
@@ -128,6 +131,20 @@ func (e *Engine) fetchOne(ctx context.Context, k Key) (map[string]any, error) {
 			q.WithScanOverview = q.WithScanOverview || r.Selector.FetchScanOverview()
 		}
 		it, err = e.harbor.GetArtifact(ctx, k.Project, k.Repository, k.Digest, q)
+		if err == nil && it != nil && k.CheckListed {
+			d, _ := it["digest"].(string)
+			expr, qerr := harbor.BuildQ(harbor.QEq("digest", d))
+			if qerr != nil {
+				return nil, fmt.Errorf("%s: %w", k, qerr)
+			}
+			listed, lerr := e.harbor.ListArtifacts(ctx, k.Project, k.Repository, harbor.ArtifactQuery{Q: expr})
+			if lerr != nil {
+				return nil, fmt.Errorf("%s: reading Harbor: %w", k, lerr)
+			}
+			if len(listed) == 0 {
+				return nil, nil
+			}
+		}
 	default:
 		return nil, fmt.Errorf("cannot reconcile kind %q", k.Kind)
 	}

@@ -2,7 +2,6 @@ package port
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -63,29 +62,54 @@ func (c *Client) UpsertEntities(ctx context.Context, bp string, ents []Entity, o
 	path := "/blueprints/" + seg(bp) + "/entities/bulk"
 	results := make([]EntityResult, len(ents))
 	settled := make([]bool, len(ents))
-	items := make([]bulkItem, 0, len(ents))
+	reject := func(i int, aerr *APIError) {
+		aerr.Method, aerr.Path = http.MethodPost, "/v1"+path
+		results[i].Err, settled[i] = aerr, true
+	}
+	// Cheap checks first, so that batches are full; marshalling happens in
+	// the workers, so the first batch goes out at once and a large upsert
+	// never holds every entity's JSON at the same time.
+	var chunks [][]int
+	var cur []int
 	for i, e := range ents {
 		results[i] = EntityResult{Index: i, Identifier: e.Identifier}
-		raw, aerr := bulkEntityJSON(bp, e)
-		if aerr == nil && bulkBodySize(len(raw), 1) >= maxBodyBytes {
-			aerr = &APIError{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
-				Message: fmt.Sprintf("entity %q is %d bytes of JSON; Port accepts request bodies under 1 MiB", e.Identifier, len(raw)),
-				Hint:    "shorten the mapped properties of this entity"}
-		}
-		if aerr != nil {
-			aerr.Method, aerr.Path = http.MethodPost, "/v1"+path
-			results[i].Err, settled[i] = aerr, true
+		if aerr := checkBulkEntity(bp, e); aerr != nil {
+			reject(i, aerr)
 			continue
 		}
-		items = append(items, bulkItem{index: i, raw: raw})
+		if cur = append(cur, i); len(cur) == maxBulkUpsert {
+			chunks, cur = append(chunks, cur), nil
+		}
 	}
-	batches := packBatches(items)
+	if len(cur) > 0 {
+		chunks = append(chunks, cur)
+	}
 	q := url.Values{"upsert": {"true"}, "merge": {strconv.FormatBool(opt.Merge)},
 		"create_missing_related_entities": {strconv.FormatBool(opt.CreateMissingRelated)}}
 	r := request{method: http.MethodPost, route: "/blueprints/{blueprint}/entities/bulk", path: path, query: q}
 
-	err := c.parallel(ctx, len(batches), func(ctx context.Context, b int) error {
-		return c.upsertBatch(ctx, r, batches[b], results, settled)
+	err := c.parallel(ctx, len(chunks), func(ctx context.Context, b int) error {
+		items := make([]bulkItem, 0, len(chunks[b]))
+		for _, i := range chunks[b] {
+			raw, aerr := bulkEntityJSON(ents[i])
+			if aerr == nil && bulkBodySize(len(raw), 1) >= maxBodyBytes {
+				aerr = &APIError{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
+					Message: fmt.Sprintf("entity %q is %d bytes of JSON; Port accepts request bodies under 1 MiB", ents[i].Identifier, len(raw)),
+					Hint:    "shorten the mapped properties of this entity"}
+			}
+			if aerr != nil {
+				reject(i, aerr) // only this worker touches index i
+				continue
+			}
+			items = append(items, bulkItem{index: i, raw: raw})
+		}
+		// Usually one batch; more when the 20 entities reach 1 MiB together.
+		for _, batch := range packBatches(items) {
+			if err := c.upsertBatch(ctx, r, batch, results, settled); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		for i := range results {
@@ -99,17 +123,25 @@ func (c *Client) UpsertEntities(ctx context.Context, bp string, ents []Entity, o
 	return results, nil
 }
 
-// bulkEntityJSON marshals e as an element of the bulk body. The blueprint is
-// the URL's; a different one on the entity is a caller error.
-func bulkEntityJSON(bp string, e Entity) ([]byte, *APIError) {
+// checkBulkEntity refuses what Port would: the blueprint is the URL's, so a
+// different one on the entity is a caller error; so is a missing identifier.
+func checkBulkEntity(bp string, e Entity) *APIError {
 	if e.Blueprint != "" && e.Blueprint != bp {
-		return nil, &APIError{Code: CodeInvalidEntity, Message: fmt.Sprintf("entity %q belongs to blueprint %q, not %q", e.Identifier, e.Blueprint, bp)}
+		return &APIError{Code: CodeInvalidEntity, Message: fmt.Sprintf("entity %q belongs to blueprint %q, not %q", e.Identifier, e.Blueprint, bp)}
 	}
 	if e.Identifier == "" && e.IdentifierQuery == nil {
-		return nil, &APIError{Code: CodeInvalidEntity, Message: "entity has an empty identifier"}
+		return &APIError{Code: CodeInvalidEntity, Message: "entity has an empty identifier"}
 	}
+	return nil
+}
+
+// bulkEntityJSON marshals e as an element of the bulk body (without the
+// blueprint, which is the URL's).
+func bulkEntityJSON(e Entity) ([]byte, *APIError) {
 	e.Blueprint = ""
-	raw, err := json.Marshal(e)
+	// MarshalJSON directly: json.Marshal(e) would re-validate and compact
+	// its output, which costs as much again.
+	raw, err := e.MarshalJSON()
 	if err != nil {
 		return nil, &APIError{Code: CodeInvalidEntity, Message: fmt.Sprintf("entity %q cannot be encoded as JSON: %v", e.Identifier, err)}
 	}

@@ -3,6 +3,10 @@
 //
 //	go run ./internal/sandbox/cmd/sandbox -port-listen 127.0.0.1:9001 -harbor-listen 127.0.0.1:9002
 //
+// Benchmarks run it with -demo-data=false -harbor-no-library -harbor-seed
+// PxRxA -latency 5ms -addr-file F, so the simulators' CPU and memory are
+// not counted against the engine.
+//
 // It prints KEY=URL lines (PORT_BASE_URL, HARBOR_URL), then serves until
 // SIGINT or SIGTERM. GET /_sandbox/catalog on the Port simulator prints the
 // blueprints and entities it holds, for a person to read; the Harbor
@@ -36,15 +40,23 @@ func main() {
 	harborListen := flag.String("harbor-listen", "127.0.0.1:0", "address of the Harbor simulator")
 	demo := flag.Bool("demo-data", true, "fill Harbor with the demo registry (a few projects with the awkward cases)")
 	seed := flag.String("harbor-seed", "", "also seed Harbor deterministically: PROJECTSxREPOSxARTIFACTS, e.g. 20x100x50")
+	seedUsers := flag.Int("harbor-seed-users", 3, "users -harbor-seed adds besides admin")
+	noLibrary := flag.Bool("harbor-no-library", false, "start Harbor without its default public \"library\" project")
+	latency := flag.Duration("latency", 0, "fixed delay added to every API request of both simulators (e.g. 5ms), for benchmarks")
 	addrFile := flag.String("addr-file", "", "write KEY=URL lines here once listening (for scripts)")
 	flag.Parse()
+	if *latency < 0 {
+		log.Fatalf("sandbox: -latency %v: must not be negative", *latency)
+	}
 
 	ps := portsim.New(portsim.Options{ClientID: *clientID, ClientSecret: *clientSecret})
+	ps.SetFaults(portsim.Faults{Latency: *latency})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_sandbox/catalog", func(w http.ResponseWriter, _ *http.Request) { writeCatalog(w, ps) })
 	mux.Handle("/", ps)
 
-	hs := harborsim.New(harborsim.Options{Clock: time.Now})
+	hs := harborsim.New(harborsim.Options{Clock: time.Now, NoLibraryProject: *noLibrary})
+	hs.SetFaults(harborsim.Faults{Latency: *latency})
 	if *demo {
 		if err := demoRegistry(hs); err != nil {
 			log.Fatalf("sandbox: demo data: %v", err)
@@ -55,7 +67,7 @@ func main() {
 		if _, err := fmt.Sscanf(*seed, "%dx%dx%d", &p, &r, &a); err != nil {
 			log.Fatalf("sandbox: -harbor-seed %q: want PROJECTSxREPOSxARTIFACTS, e.g. 20x100x50", *seed)
 		}
-		hs.Seed(harborsim.SeedConfig{Projects: p, ReposPerProject: r, ArtifactsPerRepo: a, Users: 3, Seed: 1})
+		hs.Seed(harborsim.SeedConfig{Projects: p, ReposPerProject: r, ArtifactsPerRepo: a, Users: *seedUsers, Seed: 1})
 	}
 
 	portURL, portSrv := serve(*portListen, mux)

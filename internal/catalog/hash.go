@@ -1,0 +1,208 @@
+package catalog
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"hash/maphash"
+	"math"
+	"sort"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+)
+
+// Field hashes let a plan hold Port's current state as a few 64-bit numbers
+// per entity instead of decoded JSON. Two values get the same hash exactly
+// when their sorted-key JSON texts are equal (Ocean's equality, port-api.md
+// §2b step 4), up to 64-bit collisions: the hash is seeded per process, so
+// a collision (odds about 2⁻⁶⁴ per compared field) would not repeat on the
+// next plan.
+
+const (
+	hashNull       uint64 = 0 // null, and absence (Ocean treats them alike)
+	hashUnhashable uint64 = 1 // not encodable as JSON (NaN, ±Inf, channels…): never equal
+)
+
+var hashSeed = maphash.MakeSeed()
+
+// sameValue compares two values as Ocean does: json.dumps with sorted keys,
+// where Go's encoder also sorts map keys and prints 1.0 as 1; a value that
+// cannot be encoded equals nothing.
+func sameValue(a, b any) bool {
+	ha, hb := valueHash(a), valueHash(b)
+	return ha == hb && ha != hashUnhashable
+}
+
+// valueHash hashes v's JSON text canonically (see the file comment).
+func valueHash(v any) uint64 {
+	if v == nil {
+		return hashNull
+	}
+	h := hasherPool.Get().(*hasher)
+	defer hasherPool.Put(h)
+	h.h.SetSeed(hashSeed)
+	if !h.value(v) {
+		return hashUnhashable
+	}
+	sum := h.h.Sum64()
+	if sum <= hashUnhashable { // keep the two reserved values reserved
+		sum += 2
+	}
+	return sum
+}
+
+var hasherPool = sync.Pool{New: func() any { return new(hasher) }}
+
+// hasher writes a token stream that is injective on JSON texts: every
+// token is tagged and length-prefixed, so no two different texts produce
+// the same stream.
+type hasher struct {
+	h    maphash.Hash
+	num  []byte
+	keys []string
+}
+
+func (h *hasher) value(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		h.h.WriteByte('z')
+	case bool:
+		if x {
+			h.h.WriteByte('t')
+		} else {
+			h.h.WriteByte('f')
+		}
+	case string:
+		h.h.WriteByte('s')
+		h.str(x)
+	case float64:
+		return h.float(x)
+	case int:
+		h.number(strconv.AppendInt(h.num[:0], int64(x), 10))
+	case int64:
+		h.number(strconv.AppendInt(h.num[:0], x, 10))
+	case json.Number:
+		h.number(append(h.num[:0], x...))
+	case []any:
+		h.h.WriteByte('a')
+		h.length(len(x))
+		for _, e := range x {
+			if !h.value(e) {
+				return false
+			}
+		}
+	case []string:
+		h.h.WriteByte('a')
+		h.length(len(x))
+		for _, e := range x {
+			h.h.WriteByte('s')
+			h.str(e)
+		}
+	case map[string]any:
+		return h.object(x)
+	default:
+		return h.fallback(v)
+	}
+	return true
+}
+
+// str writes a string as the encoder would print it: its text is
+// injective except that it writes every byte of invalid UTF-8 as \ufffd,
+// so all such bytes become one byte that valid UTF-8 never contains.
+func (h *hasher) str(s string) {
+	if utf8.ValidString(s) {
+		h.length(len(s))
+		h.h.WriteString(s)
+		return
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, 0xff)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	h.length(len(b))
+	h.h.Write(b)
+}
+
+// float writes a float64 in encoding/json's format (fast path for small
+// integers, which print as their digits).
+func (h *hasher) float(f float64) bool {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return false
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 && !(f == 0 && math.Signbit(f)) {
+		h.number(strconv.AppendInt(h.num[:0], int64(f), 10))
+		return true
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b := strconv.AppendFloat(h.num[:0], f, format, -1, 64)
+	if format == 'e' { // encoding/json prints e-07 as e-7
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	h.number(b)
+	return true
+}
+
+func (h *hasher) number(text []byte) {
+	h.num = text[:0]
+	h.h.WriteByte('n')
+	h.length(len(text))
+	h.h.Write(text)
+}
+
+func (h *hasher) length(n int) {
+	var b [binary.MaxVarintLen64]byte
+	h.h.Write(b[:binary.PutUvarint(b[:], uint64(n))])
+}
+
+// object writes the keys in sorted order, as encoding/json prints them.
+func (h *hasher) object(m map[string]any) bool {
+	h.h.WriteByte('o')
+	h.length(len(m))
+	start := len(h.keys)
+	for k := range m {
+		h.keys = append(h.keys, k)
+	}
+	keys := h.keys[start:]
+	sort.Strings(keys)
+	ok := true
+	for _, k := range keys {
+		h.h.WriteByte('s')
+		h.str(k)
+		if !h.value(m[k]) {
+			ok = false
+			break
+		}
+	}
+	h.keys = h.keys[:start]
+	return ok
+}
+
+// fallback hashes any other type through its JSON text, decoded back with
+// numbers kept as written (so 1 and 1.0 from different Go types still
+// compare by their printed form).
+func (h *hasher) fallback(v any) bool {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var tree any
+	if err := dec.Decode(&tree); err != nil {
+		return false
+	}
+	return h.value(tree)
+}
