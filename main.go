@@ -8,14 +8,25 @@ import (
 	"context"
 	"flag"
 	"log"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/harborport/terraform-provider-harborport/internal/provider"
+	"github.com/harborport/terraform-provider-harborport/internal/serve"
 	"github.com/harborport/terraform-provider-harborport/internal/version"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := serve.Main(ctx, os.Args[2:], os.Getenv, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
+
 	var debug bool
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
