@@ -375,6 +375,7 @@ func (p *harborportProvider) Resources(_ context.Context) []func() resource.Reso
 	return []func() resource.Resource{
 		NewBlueprintsResource,
 		NewSyncResource,
+		NewWebhookResource,
 	}
 }
 
