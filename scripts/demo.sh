@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 
 work=$(mktemp -d)
 sandbox_pid=""
+listener_pid=""
 cleanup() {
+	[ -n "$listener_pid" ] && kill "$listener_pid" 2>/dev/null && wait "$listener_pid" 2>/dev/null
 	[ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null && wait "$sandbox_pid" 2>/dev/null
 	rm -rf "$work"
 }
@@ -29,6 +31,17 @@ for _ in $(seq 100); do [ -s "$work/addrs" ] && break; sleep 0.1; done
 [ -s "$work/addrs" ] || { cat "$work/sandbox.log"; echo "sandbox did not start" >&2; exit 1; }
 set -a; source "$work/addrs"; set +a
 echo "Port simulator at $PORT_BASE_URL, Harbor simulator at $HARBOR_URL"
+
+step "Starting the listener: terraform-provider-harborport serve"
+export HARBORPORT_WEBHOOK_SECRET="Bearer demo-webhook-secret-0123456789"
+"$work/bin/terraform-provider-harborport" serve --listen 127.0.0.1:0 --data-dir "$work/spool" --log-format text \
+	>"$work/listener.log" 2>&1 &
+listener_pid=$!
+for _ in $(seq 100); do grep -q 'msg=listening' "$work/listener.log" && break; sleep 0.1; done
+listener_addr=$(sed -n 's/.*msg=listening addr=\([^ ]*\).*/\1/p' "$work/listener.log" | head -1)
+[ -n "$listener_addr" ] || { cat "$work/listener.log"; echo "listener did not start" >&2; exit 1; }
+echo "listener at http://$listener_addr (spool in $work/spool)"
+export TF_VAR_listener_url="http://$listener_addr" TF_VAR_webhook_secret="$HARBORPORT_WEBHOOK_SECRET"
 
 cat >"$work/terraformrc" <<RC
 provider_installation {
@@ -52,13 +65,16 @@ tf() {
 	return "${PIPESTATUS[0]}"
 }
 
-step "terraform apply: blueprints, then the first full sync (the warning previews it)"
+step "terraform apply: blueprints, the first full sync (the warning previews it), webhooks"
 tf apply -auto-approve
 
 step "What Port now holds"
 curl -fsS "$PORT_BASE_URL/_sandbox/catalog"
 
-step "A new image is pushed to Harbor and scanned"
+sim() { curl -fsS -X POST "$HARBOR_URL/_sim/$1" -H 'Content-Type: application/json' -d "${2:-{\}}"; }
+
+step "Webhook deliveries paused: a new image is pushed to Harbor and scanned"
+sim webhooks/pause >/dev/null
 digest=$(curl -fsS -X POST "$HARBOR_URL/_sim/push" -H 'Content-Type: application/json' \
 	-d '{"project":"platform","repo":"web","tags":["1.5.0"]}' | sed 's/.*"digest":"\([^"]*\)".*/\1/')
 curl -fsS -X POST "$HARBOR_URL/_sim/scan" -H 'Content-Type: application/json' \
@@ -70,6 +86,27 @@ tf plan -out=sync.tfplan
 
 step "terraform apply sync.tfplan: exactly that"
 tf apply sync.tfplan
+sim webhooks/resume >/dev/null
+
+step "Real time: an image is pushed while the listener runs"
+start=$(date +%s%N)
+digest=$(sim push '{"project":"payments","repo":"ledger-api","tags":["v3.1.0"]}' | sed 's/.*"digest":"\([^"]*\)".*/\1/')
+id="payments/ledger-api@$digest"
+for _ in $(seq 200); do
+	curl -fsS "$PORT_BASE_URL/_sandbox/catalog" | grep -q "$digest" && break
+	sleep 0.05
+done
+curl -fsS "$PORT_BASE_URL/_sandbox/catalog" | grep -q "$digest" || { cat "$work/listener.log"; echo "the push did not reach Port" >&2; exit 1; }
+echo "harborArtifact/$id is in Port $(( ($(date +%s%N) - start) / 1000000 )) ms after the push"
+sim artifacts/delete "{\"project\":\"payments\",\"repo\":\"ledger-api\",\"digest\":\"$digest\"}" >/dev/null
+for _ in $(seq 200); do
+	curl -fsS "$PORT_BASE_URL/_sandbox/catalog" | grep -q "$digest" || break
+	sleep 0.05
+done
+curl -fsS "$PORT_BASE_URL/_sandbox/catalog" | grep -q "$digest" && { echo "the delete did not reach Port" >&2; exit 1; }
+echo "deleted in Harbor → gone from Port"
+echo "listener log (last lines):"
+grep -E 'webhook accepted|port updated' "$work/listener.log" | tail -6 | sed 's/^/  /'
 
 step "terraform plan again (expect: No changes)"
 terraform plan -input=false -no-color -detailed-exitcode 2>&1 | grep -E "No changes|Plan:" || true

@@ -19,3 +19,20 @@ resource "harborport_blueprints" "harbor" {}
 resource "harborport_sync" "harbor" {
   blueprints = harborport_blueprints.harbor.identifiers
 }
+
+# Harbor → listener webhooks on every project. The demo script starts the
+# listener (terraform-provider-harborport serve) and passes its URL and secret.
+variable "listener_url" {
+  type = string
+}
+
+variable "webhook_secret" {
+  type      = string
+  sensitive = true
+}
+
+resource "harborport_webhook" "listener" {
+  endpoint   = "${var.listener_url}/integration/webhook"
+  secret     = var.webhook_secret
+  depends_on = [harborport_sync.harbor]
+}
