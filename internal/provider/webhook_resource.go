@@ -668,4 +668,3 @@ func (r *webhookResource) ImportState(ctx context.Context, req resource.ImportSt
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &st)...)
 }
-
