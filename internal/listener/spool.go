@@ -70,10 +70,12 @@ func spoolKey(k catalog.Key) []byte {
 	return []byte(string(k.Kind) + "\x00" + k.Project + "\x00" + k.Repository + "\x00" + k.Digest)
 }
 
-// Put stores keys, due now, in one durable transaction; it returns how many
-// coalesced into records already pending.
+// Put stores keys, due now, durably; it returns how many coalesced into
+// records already pending. Concurrent Puts share one transaction and one
+// fsync (bbolt's Batch), which is what lets intake outrun the disk's sync rate.
 func (s *Spool) Put(keys []catalog.Key, now time.Time) (coalesced int, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Batch(func(tx *bolt.Tx) error {
+		coalesced = 0 // Batch may run the function again alone after a failure
 		b := tx.Bucket(bucketPending)
 		for _, k := range keys {
 			id := spoolKey(k)
