@@ -60,6 +60,7 @@ type e2e struct {
 	t        *testing.T
 	hs       *harborsim.Server
 	ps       *portsim.Server
+	hc       *harbor.Client
 	harbor   string
 	port     string
 	dataDir  string
@@ -72,17 +73,7 @@ type e2e struct {
 
 func newE2E(t *testing.T, delivery harborsim.DeliveryOptions) *e2e {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end: builds and runs the binary")
-	}
-	delivery.BackoffScale = 0.001
-	hs := harborsim.New(harborsim.Options{Delivery: delivery, Clock: time.Now})
-	t.Cleanup(func() { hs.Close() })
-	hsrv := httptest.NewServer(hs)
-	t.Cleanup(hsrv.Close)
-	ps := portsim.New(portsim.Options{ClientID: "e2e-id", ClientSecret: "e2e-port-secret"})
-	psrv := httptest.NewServer(ps)
-	t.Cleanup(psrv.Close)
+	e := newSims(t, delivery)
 	set := blueprint.Desired(nil)
 	toMap := func(v any) map[string]any {
 		b, _ := json.Marshal(v)
@@ -96,11 +87,44 @@ func newE2E(t *testing.T, delivery harborsim.DeliveryOptions) *e2e {
 			if pass {
 				bp = blueprint.Bare(bp)
 			}
-			if err := ps.SetBlueprint(toMap(bp)); err != nil {
+			if err := e.ps.SetBlueprint(toMap(bp)); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
+	// The first full sync, as terraform apply of harborport_sync does it.
+	rep, err := e.engine.Compute(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.engine.Apply(context.Background(), rep.Changeset); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	_, err = e.hc.CreateWebhookPolicy(context.Background(), "apps", harbor.WebhookPolicy{Name: "harborport", Enabled: true,
+		EventTypes: []string{"PUSH_ARTIFACT", "DELETE_ARTIFACT", "PULL_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED"},
+		Targets:    []harbor.WebhookTarget{{Type: "http", Address: e.listener + "/integration/webhook", AuthHeader: e2eSecret, PayloadFormat: "CloudEvents"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// newSims starts the simulators (Harbor with a project "apps") and builds a
+// catalog engine on them for invariant checks; the listener is not started.
+func newSims(t *testing.T, delivery harborsim.DeliveryOptions) *e2e {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: builds and runs the binary")
+	}
+	delivery.BackoffScale = 0.001
+	hs := harborsim.New(harborsim.Options{Delivery: delivery, Clock: time.Now})
+	t.Cleanup(func() { hs.Close() })
+	hsrv := httptest.NewServer(hs)
+	t.Cleanup(hsrv.Close)
+	ps := portsim.New(portsim.Options{ClientID: "e2e-id", ClientSecret: "e2e-port-secret"})
+	psrv := httptest.NewServer(ps)
+	t.Cleanup(psrv.Close)
 	hs.CreateProject("apps", false)
 	hc, err := harbor.New(harbor.Config{URL: hsrv.URL, Username: "admin", Password: "Harbor12345"})
 	if err != nil {
@@ -114,23 +138,7 @@ func newE2E(t *testing.T, delivery harborsim.DeliveryOptions) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The first full sync, as terraform apply of harborport_sync does it.
-	rep, err := eng.Compute(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eng.Apply(context.Background(), rep.Changeset); err != nil {
-		t.Fatal(err)
-	}
-	e := &e2e{t: t, hs: hs, ps: ps, harbor: hsrv.URL, port: psrv.URL, dataDir: t.TempDir(), logs: &strings.Builder{}, engine: eng}
-	e.start()
-	_, err = hc.CreateWebhookPolicy(context.Background(), "apps", harbor.WebhookPolicy{Name: "harborport", Enabled: true,
-		EventTypes: []string{"PUSH_ARTIFACT", "DELETE_ARTIFACT", "PULL_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED"},
-		Targets:    []harbor.WebhookTarget{{Type: "http", Address: e.listener + "/integration/webhook", AuthHeader: e2eSecret, PayloadFormat: "CloudEvents"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return &e2e{t: t, hs: hs, ps: ps, hc: hc, harbor: hsrv.URL, port: psrv.URL, dataDir: t.TempDir(), logs: &strings.Builder{}, engine: eng}
 }
 
 // start runs the listener process and waits until it listens.
