@@ -55,7 +55,9 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, o, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a string) { addr <- a }) }()
+	go func() {
+		done <- Run(ctx, o, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a string) { addr <- a })
+	}()
 	var listenerURL string
 	select {
 	case a := <-addr:
