@@ -17,47 +17,43 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/harborport/terraform-provider-harborport/internal/catalog"
 )
 
-// Reconciler makes Port match Harbor for one key (catalog.Engine.Reconcile).
-type Reconciler interface {
-	Reconcile(ctx context.Context, k catalog.Key) error
-}
+// WebhookPath is where Harbor's policies point (Ocean serves the same path,
+// port-api.md §2c).
+const WebhookPath = "/integration/webhook"
 
-// ReconcileFunc adapts a function to Reconciler.
-type ReconcileFunc func(ctx context.Context, k catalog.Key) error
-
-func (f ReconcileFunc) Reconcile(ctx context.Context, k catalog.Key) error { return f(ctx, k) }
-
-// permanent marks errors retrying cannot fix.
-type permanent struct{ err error }
-
-func (p permanent) Error() string { return p.err.Error() }
-func (p permanent) Unwrap() error { return p.err }
-
-// Permanent marks err as not worth retrying (a mapping error, say); the key
-// goes to the dead bucket and a metric counts it.
-func Permanent(err error) error { return permanent{err} }
-
-// Config configures a Server.
+// Config configures a Server. Zero values take the defaults noted.
 type Config struct {
-	Secret     string // required unless InsecureNoAuth
+	// Secret is the exact Authorization header Harbor sends: the policy's
+	// auth_header verbatim, e.g. "Bearer …" (harbor-api.md §6.1). Required
+	// unless NoAuth. It is hashed at New and not kept.
+	Secret     string
 	NoAuth     bool
-	SpoolDir   string
-	Workers    int // default 4
-	Reconciler Reconciler
+	SpoolDir   string     // directory of spool.db; one per process
+	Workers    int        // concurrent reconciles; default 4
+	Reconciler Reconciler // required
 	Logger     *slog.Logger
 	MaxBody    int64         // default 1 MiB (Harbor's payloads are a few KB)
 	Timeout    time.Duration // per reconcile; default 60s
-	MinBackoff time.Duration // default 1s
-	MaxBackoff time.Duration // default 5m
-	// Ready reports whether Harbor and Port are usable, for /readyz; nil = always.
+	MinBackoff time.Duration // first retry delay; default 1s
+	MaxBackoff time.Duration // cap; default 5m
+	// Jitter returns a uniform value in [0, n); default math/rand/v2.Int64N.
+	// Tests pin it to make backoff deterministic.
+	Jitter func(n int64) int64
+	// PollInterval bounds how long the dispatcher sleeps without news
+	// (events and completions wake it at once); default 1s.
+	PollInterval time.Duration
+	// Ready reports whether Harbor and Port are usable, for /readyz (5 s
+	// budget); nil means always. Its error text is shown on /readyz: it must
+	// not carry secrets.
 	Ready func(context.Context) error
-	Now   func() time.Time
-	// Registry receives the metrics; default a new one, served on /metrics.
+	// Now is the clock for due times and latencies; default time.Now.
+	Now func() time.Time
+	// Registry receives the metrics (plus Go and process collectors); default
+	// a new one. Served on /metrics.
 	Registry *prometheus.Registry
 }
 
@@ -67,21 +63,26 @@ type Server struct {
 	spool   *Spool
 	log     *slog.Logger
 	m       *metrics
-	secret  [32]byte
+	secret  [sha256.Size]byte
 	wake    chan struct{}
 	busyMu  sync.Mutex
 	busy    map[string]bool
 	drain   atomic.Bool
 	handler http.Handler
+	running atomic.Bool
 }
 
-// New opens the spool and builds the server; Run starts it.
+// New validates cfg, opens the spool and builds the server. Handler serves at
+// once (events are spooled); reconciles start with Run.
 func New(cfg Config) (*Server, error) {
 	if cfg.Secret == "" && !cfg.NoAuth {
-		return nil, errors.New("listener: a webhook secret is required")
+		return nil, errors.New("listener: a webhook secret is required: set it to the auth_header of Harbor's webhook policy (or run with no authentication explicitly, only behind a trusted proxy)")
 	}
 	if cfg.Reconciler == nil {
-		return nil, errors.New("listener: no reconciler")
+		return nil, errors.New("listener: Config.Reconciler is nil")
+	}
+	if cfg.SpoolDir == "" {
+		return nil, errors.New("listener: Config.SpoolDir is empty: the spool needs a directory that survives restarts")
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
@@ -98,29 +99,45 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 5 * time.Minute
 	}
+	if cfg.MaxBackoff < cfg.MinBackoff {
+		return nil, fmt.Errorf("listener: MaxBackoff %s is below MinBackoff %s", cfg.MaxBackoff, cfg.MinBackoff)
+	}
+	if cfg.Jitter == nil {
+		cfg.Jitter = rand.Int64N
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
+		cfg.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	sp, err := OpenSpool(cfg.SpoolDir)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, spool: sp, log: cfg.Logger, wake: make(chan struct{}, 1), busy: map[string]bool{}}
-	// Hash once: comparing fixed-length digests keeps the comparison constant
-	// time even in the secret's length.
+	// Compare fixed-length digests so the comparison's time depends on
+	// neither the secret's content nor its length; drop the plain secret.
 	s.secret = sha256.Sum256([]byte(cfg.Secret))
+	s.cfg.Secret = ""
+	if cfg.NoAuth {
+		s.log.Warn("webhook authentication is off: anyone who can reach the listener can make it reconcile keys")
+	}
 	s.m = newMetrics(cfg.Registry, sp)
 	mux := http.NewServeMux()
-	mux.HandleFunc("/integration/webhook", s.webhook)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	mux.HandleFunc(WebhookPath, s.webhook)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}))
 	s.handler = mux
 	return s, nil
 }
@@ -128,81 +145,121 @@ func New(cfg Config) (*Server, error) {
 // Handler is the HTTP surface (for tests and custom servers).
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Spool exposes the spool (dead records, depth) for operators and tests.
+// Spool exposes the spool (depth, dead records) for operators and tests.
 func (s *Server) Spool() *Spool { return s.spool }
+
+// Close closes the spool of a server that will not Run (Run closes it itself).
+func (s *Server) Close() error { return s.spool.Close() }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+func (s *Server) refuse(w http.ResponseWriter, code int, reason, msg string) {
+	s.m.rejected.WithLabelValues(reason).Inc()
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+// authorized compares the Authorization header with the secret in constant
+// time. The header is never logged or echoed.
+func (s *Server) authorized(r *http.Request) (ok bool, reason string) {
+	if s.cfg.NoAuth {
+		return true, ""
+	}
+	h := r.Header.Get("Authorization")
+	got := sha256.Sum256([]byte(h))
+	if subtle.ConstantTimeCompare(got[:], s.secret[:]) == 1 {
+		return true, ""
+	}
+	if h == "" {
+		return false, "missing"
+	}
+	return false, "mismatch"
+}
+
+// webhook: method → auth → draining → media type → size → parse → spool →
+// reply. Unauthenticated requests are never read.
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		s.m.rejected.WithLabelValues("method").Inc()
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "use POST"})
+		s.refuse(w, http.StatusMethodNotAllowed, "method", r.Method+" is not allowed: Harbor delivers webhooks with POST")
 		return
 	}
 	s.m.received.Inc()
-	if !s.cfg.NoAuth {
-		got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
-		if subtle.ConstantTimeCompare(got[:], s.secret[:]) != 1 {
-			s.m.rejected.WithLabelValues("auth").Inc()
-			s.log.Warn("webhook rejected: wrong or missing Authorization", "remote", r.RemoteAddr)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "the Authorization header does not match the configured webhook secret"})
-			return
-		}
+	if ok, why := s.authorized(r); !ok {
+		s.m.authFailures.WithLabelValues(why).Inc()
+		s.log.Warn("webhook rejected: Authorization "+why, "remote", r.RemoteAddr)
+		s.refuse(w, http.StatusUnauthorized, "auth",
+			"the Authorization header does not match the configured webhook secret: set the Harbor policy's auth_header to the secret, verbatim")
+		return
 	}
 	if s.drain.Load() {
-		s.m.rejected.WithLabelValues("draining").Inc()
 		w.Header().Set("Retry-After", "5")
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "shutting down; Harbor will retry"})
+		s.refuse(w, http.StatusServiceUnavailable, "draining", "the listener is shutting down; Harbor retries the delivery")
+		return
+	}
+	if r.ContentLength > s.cfg.MaxBody {
+		s.refuse(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body of %d bytes is over the %d-byte limit", r.ContentLength, s.cfg.MaxBody))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.m.rejected.WithLabelValues("too_large").Inc()
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("body over %d bytes", s.cfg.MaxBody)})
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			s.refuse(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body is over the %d-byte limit", s.cfg.MaxBody))
 			return
 		}
-		s.m.rejected.WithLabelValues("read").Inc()
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "reading body: " + err.Error()})
+		s.refuse(w, http.StatusBadRequest, "read", "reading the body: "+err.Error())
 		return
 	}
-	ev, err := ParseEvent(r.Header.Get("Content-Type"), body)
-	if err != nil {
-		s.m.rejected.WithLabelValues("payload").Inc()
-		s.log.Warn("webhook rejected: bad payload", "error", err)
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+	ev, err := ParseEvent(r.Header, body)
+	if errors.Is(err, ErrMediaType) {
+		s.log.Warn("webhook rejected: unsupported Content-Type", "content_type", r.Header.Get("Content-Type"))
+		s.refuse(w, http.StatusUnsupportedMediaType, "media_type", err.Error())
 		return
+	}
+	if err != nil {
+		s.log.Warn("webhook rejected: bad payload", "type", ev.Type, "format", ev.Format, "id", ev.ID, "error", err.Error())
+		s.refuse(w, http.StatusBadRequest, "payload", err.Error())
+		return
+	}
+	for _, warn := range ev.Warnings {
+		s.log.Warn("webhook partly skipped", "type", ev.Type, "id", ev.ID, "reason", warn)
 	}
 	if len(ev.Targets) == 0 {
-		s.m.ignored.WithLabelValues(ev.Type).Inc()
-		s.log.Info("webhook ignored", "type", ev.Type, "format", ev.Format, "reason", ev.Ignored)
+		s.m.ignored.WithLabelValues(metricType(ev.Type)).Inc()
+		s.log.Info("webhook ignored", "type", ev.Type, "format", ev.Format, "id", ev.ID, "reason", ev.Ignored)
 		writeJSON(w, http.StatusAccepted, map[string]string{"status": "ignored", "reason": ev.Ignored})
 		return
 	}
-	// Durable before the reply: once Harbor sees 2xx it never sends again.
+	// Durable before the reply: after a 2xx Harbor never sends this again (§6.2).
 	coalesced, err := s.spool.Put(ev.Targets, s.cfg.Now())
 	if err != nil {
-		s.m.rejected.WithLabelValues("spool").Inc()
-		s.log.Error("spool write failed; answering 503 so Harbor retries", "error", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "could not store the event; retry later"})
+		s.log.Error("spool write failed; answering 503 so Harbor retries", "error", err.Error())
+		w.Header().Set("Retry-After", "5")
+		s.refuse(w, http.StatusServiceUnavailable, "spool", "could not store the event; Harbor retries the delivery")
 		return
 	}
 	s.m.accepted.WithLabelValues(ev.Type, ev.Format).Inc()
+	for _, k := range ev.Targets {
+		s.m.enqueued.WithLabelValues(string(k.Kind)).Inc()
+	}
 	s.m.coalesced.Add(float64(coalesced))
-	s.log.Info("webhook accepted", "type", ev.Type, "format", ev.Format, "id", ev.ID, "keys", len(ev.Targets), "coalesced", coalesced)
+	s.log.Info("webhook accepted", "type", ev.Type, "format", ev.Format, "id", ev.ID, "operator", ev.Operator,
+		"keys", len(ev.Targets), "coalesced", coalesced)
 	s.poke()
-	writeJSON(w, http.StatusOK, map[string]any{"status": "accepted", "keys": len(ev.Targets)})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "accepted", "keys": len(ev.Targets), "coalesced": coalesced})
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if s.drain.Load() {
+	switch {
+	case s.drain.Load():
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+		return
+	case !s.spool.Open():
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "error": "the spool is closed"})
 		return
 	}
 	if s.cfg.Ready != nil {
@@ -213,21 +270,22 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "spool_depth": s.spool.Depth()})
 }
 
-func (s *Server) poke() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-// Run serves on ln and drains the spool until ctx ends; then it stops
-// accepting (readyz 503, webhooks 503 so Harbor retries), lets in-flight
-// requests and reconciles finish within drain, and closes the spool.
+// Run serves on ln (through serve, default http.Server.Serve; pass one for
+// TLS) and reconciles spooled keys until ctx ends or serving fails. Then it
+// drains within drain: /readyz and new deliveries answer 503 (Harbor
+// retries), in-flight requests finish, no new reconcile starts, running ones
+// get the rest of the budget and are then cancelled (their keys stay
+// spooled, attempt count unchanged), and the spool is closed.
 func (s *Server) Run(ctx context.Context, ln net.Listener, drain time.Duration, serve func(*http.Server, net.Listener) error) error {
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	if s.running.Swap(true) {
+		return errors.New("listener: Run called twice")
+	}
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	if serve == nil {
 		serve = func(hs *http.Server, l net.Listener) error { return hs.Serve(l) }
 	}
@@ -237,136 +295,40 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, drain time.Duration, 
 			errc <- err
 		}
 	}()
-	workCtx, stopWork := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); s.dispatch(ctx, workCtx) }()
+	stopDispatch, stop := context.WithCancel(context.Background())
+	defer stop()
+	workCtx, cancelWork := context.WithCancel(context.Background())
+	defer cancelWork()
+	dispatched := make(chan struct{})
+	go func() { defer close(dispatched); s.dispatch(stopDispatch, workCtx) }()
 
 	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
+		err = fmt.Errorf("serving HTTP: %w", err)
 	}
 	s.drain.Store(true)
-	s.log.Info("draining", "spool_depth", s.spool.Depth())
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), drain)
+	stop()
+	s.log.Info("draining", "spool_depth", s.spool.Depth(), "budget", drain.String())
+	deadline, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
-	_ = srv.Shutdown(shutdownCtx)
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	if serr := srv.Shutdown(deadline); serr != nil {
+		s.log.Warn("HTTP requests still open at the drain deadline were cut", "error", serr.Error())
+	}
 	select {
-	case <-done:
-	case <-shutdownCtx.Done():
-		stopWork() // unfinished reconciles stay spooled
-		<-done
-	}
-	stopWork()
-	if cerr := s.spool.Close(); err == nil {
-		err = cerr
-	}
-	s.log.Info("stopped")
-	return err
-}
-
-// dispatch hands due records to workers until stop ends (no new work) and
-// running reconciles (bounded by work's cancellation) return.
-func (s *Server) dispatch(stop, work context.Context) {
-	sem := make(chan struct{}, s.cfg.Workers)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		recs, next, err := s.spool.Due(s.cfg.Now(), s.cfg.Workers, s.isBusy)
-		if err != nil {
-			s.log.Error("reading the spool", "error", err)
-		}
-		for _, rec := range recs {
-			select {
-			case sem <- struct{}{}:
-			case <-stop.Done():
-				return
-			}
-			s.setBusy(rec.Key, true)
-			wg.Add(1)
-			go func(rec Record) {
-				defer wg.Done()
-				defer func() { <-sem; s.setBusy(rec.Key, false); s.poke() }()
-				s.process(work, rec)
-			}(rec)
-		}
-		wait := time.Second
-		if !next.IsZero() {
-			wait = min(wait, max(time.Until(next), 10*time.Millisecond))
-		}
-		if len(recs) > 0 {
-			wait = 0
-		}
-		t := time.NewTimer(wait)
+	case <-dispatched:
+	case <-deadline.Done():
+		cancelWork() // unfinished reconciles stay spooled
 		select {
-		case <-stop.Done():
-			t.Stop()
-			return
-		case <-s.wake:
-		case <-t.C:
-		}
-		t.Stop()
-	}
-}
-
-func (s *Server) isBusy(k catalog.Key) bool {
-	s.busyMu.Lock()
-	defer s.busyMu.Unlock()
-	return s.busy[string(spoolKey(k))]
-}
-
-func (s *Server) setBusy(k catalog.Key, b bool) {
-	s.busyMu.Lock()
-	defer s.busyMu.Unlock()
-	if b {
-		s.busy[string(spoolKey(k))] = true
-	} else {
-		delete(s.busy, string(spoolKey(k)))
-	}
-}
-
-func (s *Server) process(ctx context.Context, rec Record) {
-	start := s.cfg.Now()
-	rctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
-	err := s.cfg.Reconciler.Reconcile(rctx, rec.Key)
-	cancel()
-	s.m.duration.Observe(s.cfg.Now().Sub(start).Seconds())
-	var perm permanent
-	switch {
-	case err == nil:
-		s.m.processed.WithLabelValues(string(rec.Key.Kind)).Inc()
-		s.m.latency.Observe(s.cfg.Now().Sub(rec.FirstSeen).Seconds())
-		if _, derr := s.spool.Done(rec); derr != nil {
-			s.log.Error("spool update failed", "key", rec.Key.String(), "error", derr)
-		}
-		s.log.Debug("reconciled", "key", rec.Key.String(), "attempt", rec.Attempts+1)
-	case errors.As(err, &perm):
-		s.m.failed.Inc()
-		s.log.Error("reconcile failed permanently; moved to the dead records", "key", rec.Key.String(), "error", err)
-		if berr := s.spool.Bury(rec, err); berr != nil {
-			s.log.Error("spool update failed", "key", rec.Key.String(), "error", berr)
-		}
-	default:
-		s.m.retried.Inc()
-		delay := s.backoff(rec.Attempts)
-		if ctx.Err() != nil {
-			delay = 0 // shutting down: due again at the next start
-		}
-		s.log.Warn("reconcile failed; will retry", "key", rec.Key.String(), "attempt", rec.Attempts+1, "retry_in", delay.String(), "error", err)
-		if rerr := s.spool.Retry(rec, s.cfg.Now().Add(delay), err); rerr != nil {
-			s.log.Error("spool update failed", "key", rec.Key.String(), "error", rerr)
+		case <-dispatched:
+		case <-time.After(max(drain/4, 100*time.Millisecond)):
+			s.log.Error("reconciles ignored cancellation; closing the spool under them (their keys stay spooled)")
 		}
 	}
-}
-
-// backoff is exponential with full jitter in [d/2, d].
-func (s *Server) backoff(attempts int) time.Duration {
-	d := s.cfg.MinBackoff << min(attempts, 20)
-	if d <= 0 || d > s.cfg.MaxBackoff {
-		d = s.cfg.MaxBackoff
+	if cerr := s.spool.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("closing the spool: %w", cerr)
 	}
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	s.log.Info("stopped", "spool_depth", s.spool.Depth())
+	return err
 }

@@ -3,297 +3,182 @@ package listener
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
-
-	"github.com/harborport/terraform-provider-harborport/internal/catalog"
-	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 )
 
-const testSecret = "Bearer s3cret-webhook"
-
-func pushBody(digest string) []byte {
-	return []byte(`{"type":"PUSH_ARTIFACT","occur_at":1,"operator":"admin","event_data":{"resources":[{"digest":"` + digest +
-		`","tag":"v1","resource_url":"h/p/r:v1"}],"repository":{"name":"r","namespace":"p","repo_full_name":"p/r","repo_type":"private"}}}`)
-}
-
-// recorder is a fake reconciler counting calls per key.
-type recorder struct {
-	mu    sync.Mutex
-	calls map[string]int
-	fn    func(k catalog.Key, n int) error
-	gate  chan struct{} // when set, each call waits on it
-}
-
-func (r *recorder) Reconcile(ctx context.Context, k catalog.Key) error {
-	if r.gate != nil {
-		select {
-		case <-r.gate:
-		case <-ctx.Done():
-			return ctx.Err()
+func TestNew_config(t *testing.T) {
+	dir := t.TempDir()
+	for name, c := range map[string]struct {
+		cfg  Config
+		want string
+	}{
+		"no secret":     {Config{SpoolDir: dir, Reconciler: &recorder{}}, "webhook secret is required"},
+		"no reconciler": {Config{Secret: "x", SpoolDir: dir}, "Reconciler is nil"},
+		"no spool dir":  {Config{Secret: "x", Reconciler: &recorder{}}, "SpoolDir is empty"},
+		"backoff":       {Config{Secret: "x", SpoolDir: dir, Reconciler: &recorder{}, MinBackoff: 10, MaxBackoff: 5}, "below MinBackoff"},
+	} {
+		if _, err := New(c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", name, err, c.want)
 		}
 	}
-	r.mu.Lock()
-	if r.calls == nil {
-		r.calls = map[string]int{}
-	}
-	r.calls[k.String()]++
-	n := r.calls[k.String()]
-	r.mu.Unlock()
-	if r.fn != nil {
-		return r.fn(k, n)
-	}
-	return nil
-}
-
-func (r *recorder) count(k string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.calls[k]
-}
-
-func newTestServer(t *testing.T, dir string, rec Reconciler) *Server {
-	t.Helper()
-	s, err := New(Config{Secret: testSecret, SpoolDir: dir, Reconciler: rec, Workers: 2,
-		MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	s, err := New(Config{NoAuth: true, SpoolDir: dir, Reconciler: &recorder{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
-}
-
-// run starts s and returns its URL and a stop function.
-func run(t *testing.T, s *Server) (string, func()) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx, ln, 300*time.Millisecond, nil) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return "http://" + ln.Addr().String(), stop
-}
-
-func post(t *testing.T, url, auth string, body []byte) *http.Response {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url+"/integration/webhook", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
+	defer s.Close()
+	if w := serve(s.Handler(), http.MethodPost, WebhookPath, "", "application/json", pushBody(digestN(1))); w.Code != 200 {
+		t.Fatalf("NoAuth: %d %s", w.Code, w.Body)
 	}
 }
 
-func TestWebhook_authAndLimits(t *testing.T) {
-	rec := &recorder{}
-	s := newTestServer(t, t.TempDir(), rec)
+func TestWebhook_auth(t *testing.T) {
+	s := newTestServer(t, t.TempDir(), &recorder{})
 	h := s.Handler()
-	do := func(method, auth string, body []byte) int {
-		req := httptest.NewRequest(method, "/integration/webhook", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
+	cases := []struct {
+		name, auth string
+		code       int
+	}{
+		{"missing", "", 401},
+		{"wrong", "Bearer wrong", 401},
+		{"prefix of the secret", testSecret[:len(testSecret)-1], 401},
+		{"secret plus suffix", testSecret + "x", 401},
+		{"without the scheme", strings.TrimPrefix(testSecret, "Bearer "), 401},
+		{"other case", strings.ToUpper(testSecret), 401},
+		{"right", testSecret, 200},
+	}
+	for _, c := range cases {
+		w := serve(h, http.MethodPost, WebhookPath, c.auth, "application/json", pushBody(digestN(1)))
+		if w.Code != c.code {
+			t.Errorf("%s: %d, want %d", c.name, w.Code, c.code)
 		}
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		return w.Code
+		if c.code == 401 {
+			var e map[string]string
+			if json.Unmarshal(w.Body.Bytes(), &e) != nil || !strings.Contains(e["error"], "auth_header") || strings.Contains(w.Body.String(), "s3cret") {
+				t.Errorf("%s: 401 body %q must be a JSON error naming the fix and never echo the secret", c.name, w.Body)
+			}
+			if s.Spool().Depth() != 0 {
+				t.Fatalf("%s: unauthenticated request spooled keys", c.name)
+			}
+		}
 	}
-	if c := do(http.MethodPost, "", pushBody("sha256:a")); c != 401 {
-		t.Errorf("missing auth: %d", c)
+	m := metricsText(t, h)
+	for _, want := range []string{`harborport_webhook_auth_failures_total{reason="missing"} 1`, `harborport_webhook_auth_failures_total{reason="mismatch"} 5`,
+		`harborport_webhooks_rejected_total{reason="auth"} 6`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
-	if c := do(http.MethodPost, "Bearer wrong", pushBody("sha256:a")); c != 401 {
-		t.Errorf("wrong auth: %d", c)
+	// By construction the comparison is of SHA-256 digests with
+	// subtle.ConstantTimeCompare; the plain secret is not kept.
+	if s.cfg.Secret != "" {
+		t.Error("the plain secret is kept in the server's config")
 	}
-	if c := do(http.MethodPost, testSecret+"x", pushBody("sha256:a")); c != 401 {
-		t.Errorf("longer auth: %d", c)
+}
+
+func TestWebhook_refusals(t *testing.T) {
+	s := newTestServer(t, t.TempDir(), &recorder{}, func(c *Config) { c.MaxBody = 4096 })
+	h := s.Handler()
+	padded := func(n int) []byte { // a valid delivery of exactly n bytes
+		b := pushBody(digestN(1))
+		return append(b, bytes.Repeat([]byte(" "), n-len(b))...)
 	}
-	if d := s.Spool().Depth(); d != 0 {
-		t.Fatalf("unauthenticated requests spooled %d keys", d)
+	// Exactly the limit passes; one byte over is 413, whether the length is
+	// announced (Content-Length) or not (chunked).
+	if w := serve(h, http.MethodPost, WebhookPath, testSecret, "application/json", padded(4096)); w.Code != 200 {
+		t.Errorf("body of exactly MaxBody: %d %s", w.Code, w.Body)
 	}
-	big := append(pushBody("sha256:a")[:0:0], bytes.Repeat([]byte(" "), 2<<20)...)
-	if c := do(http.MethodPost, testSecret, big); c != 413 {
-		t.Errorf("2 MiB body: %d", c)
+	if w := serve(h, http.MethodPost, WebhookPath, testSecret, "application/json", padded(4097)); w.Code != 413 {
+		t.Errorf("MaxBody+1 with Content-Length: %d", w.Code)
 	}
-	if c := do(http.MethodGet, testSecret, nil); c != 405 {
-		t.Errorf("GET: %d", c)
+	req, _ := http.NewRequest(http.MethodPost, WebhookPath, bytes.NewReader(padded(4097)))
+	req.ContentLength = -1
+	req.Header.Set("Authorization", testSecret)
+	req.Header.Set("Content-Type", "application/json")
+	if w := serveReq(h, req); w.Code != 413 {
+		t.Errorf("MaxBody+1 chunked: %d", w.Code)
 	}
-	if c := do(http.MethodPost, testSecret, []byte(`{"type":"PUSH_ARTIFACT"}`)); c != 400 {
-		t.Errorf("bad payload: %d", c)
+	w := serve(h, http.MethodGet, WebhookPath, testSecret, "", nil)
+	if w.Code != 405 || w.Header().Get("Allow") != "POST" {
+		t.Errorf("GET: %d Allow=%q, want 405 Allow=POST", w.Code, w.Header().Get("Allow"))
 	}
-	if c := do(http.MethodPost, testSecret, []byte(`{"type":"QUOTA_EXCEED","event_data":{}}`)); c != 202 {
-		t.Errorf("ignored type: %d", c)
+	if w := serve(h, http.MethodPost, WebhookPath, testSecret, "text/plain", pushBody(digestN(1))); w.Code != 415 {
+		t.Errorf("text/plain: %d", w.Code)
 	}
-	if d := s.Spool().Depth(); d != 0 {
-		t.Fatalf("refused requests spooled %d keys", d)
+	w = serve(h, http.MethodPost, WebhookPath, testSecret, "application/json", []byte(`{"type":"PUSH_ARTIFACT","event_data":{"resources":[{"digest":"`+digestN(1)+`"}]}}`))
+	if w.Code != 400 || !strings.Contains(w.Body.String(), "event_data.repository") {
+		t.Errorf("bad payload: %d %s, want 400 naming event_data.repository", w.Code, w.Body)
 	}
-	if c := do(http.MethodPost, testSecret, pushBody("sha256:a")); c != 200 {
-		t.Errorf("good request: %d", c)
+	w = serve(h, http.MethodPost, WebhookPath, testSecret, "application/json", []byte(`{"type":"QUOTA_EXCEED","event_data":{}}`))
+	if w.Code != 202 || !strings.Contains(w.Body.String(), `"ignored"`) {
+		t.Errorf("ignored type: %d %s", w.Code, w.Body)
+	}
+	if w := serve(h, http.MethodPost, WebhookPath, testSecret, "application/json", []byte(`{"type":"NO_SUCH_EVENT"}`)); w.Code != 202 {
+		t.Errorf("unknown type: %d, want 202 (never 5xx: Harbor would retry for nothing)", w.Code)
 	}
 	if d := s.Spool().Depth(); d != 3 {
-		t.Fatalf("spool depth %d, want 3 (artifact, repository, project)", d)
+		t.Fatalf("spool depth %d, want 3 (only the exact-limit delivery)", d)
 	}
-	s.Spool().Close()
-}
-
-func TestWebhook_reconcilesCoalescesAndMetrics(t *testing.T) {
-	gate := make(chan struct{})
-	rec := &recorder{gate: gate}
-	s := newTestServer(t, t.TempDir(), rec)
-	url, stop := run(t, s)
-	for range 10 {
-		if r := post(t, url, testSecret, pushBody("sha256:a")); r.StatusCode != 200 {
-			t.Fatalf("status %d", r.StatusCode)
-		}
-	}
-	close(gate)
-	eventually(t, "spool drained", func() bool { return s.Spool().Depth() == 0 })
-	art := catalog.Key{Kind: mapping.KindArtifact, Project: "p", Repository: "p/r", Digest: "sha256:a"}.String()
-	// At most one reconcile may have started before the later events landed;
-	// those then coalesce into one more.
-	if n := rec.count(art); n < 1 || n > 2 {
-		t.Errorf("10 identical events → %d reconciles, want 1 (2 if one was in flight)", n)
-	}
-	resp, err := http.Get(url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(resp.Body)
-	resp.Body.Close()
-	for _, m := range []string{`harborport_webhooks_accepted_total{format="default",type="PUSH_ARTIFACT"} 10`, "harborport_spool_depth 0", "harborport_keys_coalesced_total"} {
-		if !strings.Contains(buf.String(), m) {
-			t.Errorf("metrics lack %q", m)
-		}
-	}
-	for _, p := range []string{"/healthz", "/readyz"} {
-		r, err := http.Get(url + p)
-		if err != nil || r.StatusCode != 200 {
-			t.Errorf("%s: %v %v", p, r, err)
-		}
-	}
-	stop()
-}
-
-func TestWorker_retryPermanentAndInFlightEvent(t *testing.T) {
-	var perm atomic.Int32
-	rec := &recorder{}
-	started := make(chan struct{}, 10)
-	release := make(chan struct{})
-	rec.fn = func(k catalog.Key, n int) error {
-		switch {
-		case k.Digest == "sha256:flaky" && n <= 2:
-			return errors.New("port 503")
-		case k.Digest == "sha256:bad":
-			perm.Add(1)
-			return Permanent(errors.New("selector is not boolean"))
-		case k.Digest == "sha256:slow" && n == 1:
-			started <- struct{}{}
-			<-release
-		}
-		return nil
-	}
-	s := newTestServer(t, t.TempDir(), rec)
-	url, _ := run(t, s)
-
-	post(t, url, testSecret, pushBody("sha256:flaky"))
-	post(t, url, testSecret, pushBody("sha256:bad"))
-	post(t, url, testSecret, pushBody("sha256:slow"))
-	<-started
-	// An event for the key being reconciled must cause one more reconcile.
-	post(t, url, testSecret, pushBody("sha256:slow"))
-	close(release)
-
-	key := func(d string) string {
-		return catalog.Key{Kind: mapping.KindArtifact, Project: "p", Repository: "p/r", Digest: d}.String()
-	}
-	eventually(t, "drained", func() bool { return s.Spool().Depth() == 0 })
-	if n := rec.count(key("sha256:flaky")); n != 3 {
-		t.Errorf("flaky reconciled %d times, want 3 (2 failures, 1 success)", n)
-	}
-	if n := rec.count(key("sha256:slow")); n != 2 {
-		t.Errorf("slow reconciled %d times, want 2 (the event during the first must not be lost)", n)
-	}
-	if perm.Load() != 1 {
-		t.Errorf("permanent error retried: %d calls", perm.Load())
-	}
-	dead, err := s.Spool().Dead()
-	if err != nil || len(dead) != 1 || dead[0].Key.Digest != "sha256:bad" || !strings.Contains(dead[0].LastError, "not boolean") {
-		t.Errorf("dead records = %+v %v", dead, err)
-	}
-}
-
-func TestSpool_survivesRestart(t *testing.T) {
-	dir := t.TempDir()
-	gate := make(chan struct{}) // never opened: nothing is reconciled in the first life
-	s := newTestServer(t, dir, &recorder{gate: gate})
-	url, stop := run(t, s)
-	post(t, url, testSecret, pushBody("sha256:a"))
-	post(t, url, testSecret, pushBody("sha256:b"))
-	stop()
-
-	rec := &recorder{}
-	s2 := newTestServer(t, dir, rec)
-	if d := s2.Spool().Depth(); d != 4 {
-		t.Fatalf("after restart the spool holds %d keys, want 4 (2 artifacts, their repository and project)", d)
-	}
-	run(t, s2)
-	eventually(t, "drained after restart", func() bool { return s2.Spool().Depth() == 0 })
-	for _, d := range []string{"sha256:a", "sha256:b"} {
-		k := catalog.Key{Kind: mapping.KindArtifact, Project: "p", Repository: "p/r", Digest: d}.String()
-		if rec.count(k) != 1 {
-			t.Errorf("%s reconciled %d times after restart", d, rec.count(k))
+	m := metricsText(t, h)
+	for _, want := range []string{`reason="too_large"} 2`, `reason="method"} 1`, `reason="media_type"} 1`, `reason="payload"} 1`,
+		`harborport_webhooks_ignored_total{type="QUOTA_EXCEED"} 1`, `harborport_webhooks_ignored_total{type="unknown"} 1`,
+		`harborport_keys_enqueued_total{kind="artifact"} 1`, `harborport_spool_depth 3`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %q", want)
 		}
 	}
 }
 
-func TestDrain_refusesNewEvents(t *testing.T) {
-	s := newTestServer(t, t.TempDir(), &recorder{})
-	s.drain.Store(true)
-	req := httptest.NewRequest(http.MethodPost, "/integration/webhook", bytes.NewReader(pushBody("sha256:a")))
-	req.Header.Set("Authorization", testSecret)
+func serveReq(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
-	s.Handler().ServeHTTP(w, req)
-	if w.Code != 503 {
-		t.Errorf("draining webhook: %d, want 503 so Harbor retries", w.Code)
-	}
-	w = httptest.NewRecorder()
-	s.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-	if w.Code != 503 {
-		t.Errorf("draining readyz: %d", w.Code)
-	}
+	h.ServeHTTP(w, req)
+	return w
+}
+
+// The spool write happens before the reply: if it fails, Harbor gets 503
+// (and retries) instead of a 2xx for an event that was not stored.
+func TestWebhook_spoolFailureIs503(t *testing.T) {
+	s := newTestServer(t, t.TempDir(), &recorder{})
 	s.Spool().Close()
+	w := serve(s.Handler(), http.MethodPost, WebhookPath, testSecret, "application/json", pushBody(digestN(1)))
+	if w.Code != 503 || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("closed spool: %d, want 503 with Retry-After", w.Code)
+	}
+	if w := serve(s.Handler(), http.MethodGet, "/readyz", "", "", nil); w.Code != 503 || !strings.Contains(w.Body.String(), "spool") {
+		t.Fatalf("readyz with the spool closed: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestHealthAndReady(t *testing.T) {
+	var readyErr error
+	s := newTestServer(t, t.TempDir(), &recorder{}, func(c *Config) {
+		c.Ready = func(context.Context) error { return readyErr }
+	})
+	h := s.Handler()
+	if w := serve(h, http.MethodGet, "/healthz", "", "", nil); w.Code != 200 {
+		t.Errorf("healthz: %d", w.Code)
+	}
+	if w := serve(h, http.MethodGet, "/readyz", "", "", nil); w.Code != 200 {
+		t.Errorf("readyz: %d", w.Code)
+	}
+	readyErr = errors.New("port: token request failed")
+	if w := serve(h, http.MethodGet, "/readyz", "", "", nil); w.Code != 503 || !strings.Contains(w.Body.String(), "token request failed") {
+		t.Errorf("readyz with Port down: %d %s", w.Code, w.Body)
+	}
+	readyErr = nil
+	s.drain.Store(true)
+	if w := serve(h, http.MethodGet, "/readyz", "", "", nil); w.Code != 503 {
+		t.Errorf("readyz draining: %d", w.Code)
+	}
+	w := serve(h, http.MethodPost, WebhookPath, testSecret, "application/json", pushBody(digestN(1)))
+	if w.Code != 503 || w.Header().Get("Retry-After") == "" || s.Spool().Depth() != 0 {
+		t.Errorf("webhook while draining: %d, depth %d; want 503 with Retry-After so Harbor retries elsewhere", w.Code, s.Spool().Depth())
+	}
+	if w := serve(h, http.MethodGet, "/healthz", "", "", nil); w.Code != 200 {
+		t.Errorf("healthz draining: %d (the process is alive)", w.Code)
+	}
 }
