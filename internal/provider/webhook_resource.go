@@ -7,8 +7,9 @@ import (
 	"maps"
 	"net/url"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -18,8 +19,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -35,10 +38,13 @@ var (
 )
 
 // NewWebhookResource returns harborport_webhook: one Harbor webhook policy
-// per project (Harbor has no system-wide policy, harbor-api.md §6.3),
-// pointing at the listener. It follows harborport_sync's rule: live data
-// enters only in Read, which stores the pending policy work in private
-// state; ModifyPlan renders it; Update applies exactly it.
+// per project, pointing at the listener. Harbor has no system-wide policy
+// (harbor-api.md §6.3, goharbor/harbor#21370), so new projects need one too.
+//
+// Same contract as harborport_sync (design.md "Plan and apply",
+// terraform-notes.md): live Harbor data enters only in Read, which stores the
+// pending policy work in private state; ModifyPlan renders it
+// deterministically into `pending` and `policies`; Update applies exactly it.
 func NewWebhookResource() resource.Resource { return &webhookResource{} }
 
 type webhookResource struct{ data *providerData }
@@ -57,14 +63,27 @@ type webhookModel struct {
 	Pending        types.Map    `tfsdk:"pending"`
 }
 
-// harborEventTypes are the deliverable types of Harbor 2.8+ (GET
-// /webhook/events, real-api-webhook-events.json).
+// harborEventTypes are the webhook-deliverable types of Harbor 2.8+
+// (GET …/webhook/events, real-api-webhook-events.json; harbor-api.md §5).
 var harborEventTypes = []string{"PUSH_ARTIFACT", "PULL_ARTIFACT", "DELETE_ARTIFACT", "QUOTA_EXCEED", "QUOTA_WARNING",
 	"SCANNING_FAILED", "SCANNING_STOPPED", "SCANNING_COMPLETED", "REPLICATION", "TAG_RETENTION"}
 
 var defaultEventTypes = []string{"PUSH_ARTIFACT", "DELETE_ARTIFACT", "PULL_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED"}
 
-const webhookPendingKey = "pending"
+const (
+	// webhookPendingKey holds the policy work computed by the last Read.
+	webhookPendingKey = "pending"
+	// pendingPreviewLimit bounds the planned `pending` map (large computed
+	// maps are slow in the framework, terraform-notes.md); the work itself is not bounded.
+	pendingPreviewLimit = 500
+	// moreKey holds the count of work beyond the preview; project names cannot contain it.
+	moreKey            = "…"
+	policyDesc         = "Managed by Terraform (harborport_webhook): sends registry events to the harborport listener."
+	minSecretLength    = 16
+	webhookTypeHTTP    = "http"
+	opCreate, opAdopt  = "create", "adopt"
+	opUpdate, opDelete = "update", "delete"
+)
 
 func (r *webhookResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_webhook"
@@ -80,26 +99,35 @@ func (r *webhookResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 			"listener (`terraform-provider-harborport serve`). Projects created later, and policies edited, disabled or " +
 			"deleted in Harbor, show up in the next plan; apply repairs them. Destroy removes only the policies this resource manages.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "The policy name."},
+			"id": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "The policy name.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
 			"name": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString("harborport"),
-				Validators:          []validator.String{stringvalidator.LengthBetween(1, 256)},
-				MarkdownDescription: "Policy name in every project (unique per project in Harbor). A policy of this name that already exists is adopted. Default `harborport`.",
+				Validators: []validator.String{stringvalidator.LengthBetween(1, 256)},
+				// A rename is a new set of policies: destroy the old ones, then create (or adopt) the new.
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				MarkdownDescription: "Policy name, the same in every project (Harbor keeps names unique per project). " +
+					"A policy of this name that already exists is adopted, not duplicated. Default `harborport`. Changing it replaces the policies.",
 			},
 			"endpoint": schema.StringAttribute{
 				Required: true,
-				MarkdownDescription: "The listener's webhook URL, e.g. `https://harborport.example.com/integration/webhook`. " +
-					"No query string or credentials: Harbor strips them (harbor-api.md §5); the secret goes in `secret`.",
+				MarkdownDescription: "The listener's webhook URL, e.g. `https://harborport.example.com/integration/webhook` (http or https). " +
+					"No query string, fragment or credentials: Harbor silently drops them; the secret goes in `secret`.",
 			},
 			"secret": schema.StringAttribute{
 				Required: true, Sensitive: true,
-				Validators:          []validator.String{stringvalidator.LengthAtLeast(16)},
-				MarkdownDescription: "Sent by Harbor as the `Authorization` header, verbatim; the listener's `HARBORPORT_WEBHOOK_SECRET` must equal it. At least 16 characters.",
+				Validators: []validator.String{stringvalidator.LengthAtLeast(minSecretLength)},
+				MarkdownDescription: "Sent by Harbor verbatim as the `Authorization` header (Harbor's `auth_header`); the listener's " +
+					"`HARBORPORT_WEBHOOK_SECRET` must equal it, e.g. `Bearer <random>`. At least 16 characters, one line. " +
+					"Harbor shows it in clear text to the project's admins.",
 			},
 			"projects": schema.SetAttribute{
 				Optional: true, ElementType: types.StringType,
-				Validators:          []validator.Set{setvalidator.SizeAtLeast(1)},
-				MarkdownDescription: "Project names. Unset: every project, including ones created later (the next plan adds them).",
+				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1))},
+				MarkdownDescription: "Names of the projects that get a policy. Unset: every project the Harbor user can see, " +
+					"including projects created later (the next plan adds them).",
 			},
 			"event_types": schema.SetAttribute{
 				Optional: true, Computed: true, ElementType: types.StringType,
@@ -115,7 +143,7 @@ func (r *webhookResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 			},
 			"enabled": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
-				MarkdownDescription: "Whether the policies deliver. Default `true` (always sent: Harbor stores an omitted value as `false`).",
+				MarkdownDescription: "Whether the policies deliver events. Default `true`. Always sent: Harbor stores an omitted value as `false`.",
 			},
 			"skip_cert_verify": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
@@ -127,7 +155,8 @@ func (r *webhookResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 			},
 			"pending": schema.MapAttribute{
 				Computed: true, ElementType: types.StringType,
-				MarkdownDescription: "Work the plan found, project → `create`, `update: <fields>`, `adopt` or `delete`. Empty when Harbor matches.",
+				MarkdownDescription: "The work the plan found, project → `create`, `update: <fields>`, `adopt` " +
+					"(`adopt, update: <fields>`) or `delete` (at most 500 entries; `…` counts the rest). Empty when Harbor matches.",
 			},
 		},
 	}
@@ -145,232 +174,470 @@ func (r *webhookResource) Configure(_ context.Context, req resource.ConfigureReq
 	r.data = d
 }
 
-// checkEndpoint refuses what Harbor would silently rewrite (harbor-api.md §5).
+// checkEndpoint refuses what Harbor would reject or silently rewrite:
+// utils.ParseEndpoint accepts only the literal schemes http and https and
+// keeps scheme://host/path, dropping query, fragment and userinfo (harbor-api.md §5).
+// The message never repeats the URL: it may hold credentials.
 func checkEndpoint(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
+	s := strings.TrimSpace(raw)
+	u, err := url.Parse(s)
 	switch {
-	case err != nil || u.Host == "":
-		return "is not an absolute URL like https://harborport.example.com/integration/webhook"
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "must use http or https"
+	case err != nil || u.Host == "" || !strings.Contains(s, "://"):
+		return "is not an absolute URL; write it like https://harborport.example.com/integration/webhook"
+	case !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://"):
+		return "must start with https:// or http:// (lower case; Harbor accepts no other scheme)"
 	case u.User != nil:
-		return "must not carry credentials: Harbor strips them; put the secret in `secret`"
+		return "must not contain a user name or password: Harbor drops them. Put the credential in `secret`, which Harbor sends as the Authorization header"
 	case u.RawQuery != "" || u.ForceQuery:
-		return "must not have a query string: Harbor strips it; put the secret in `secret`"
-	case u.Fragment != "":
-		return "must not have a fragment: Harbor strips it"
+		return "must not have a query string: Harbor drops it. Put a token in `secret`, which Harbor sends as the Authorization header"
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		return "must not have a #fragment: Harbor drops it"
 	}
 	return ""
 }
 
-// normalizeEndpoint is the address as Harbor stores it (utils.ParseEndpoint).
+// normalizeEndpoint is the address as Harbor stores it: trimmed, without a
+// trailing '/', rebuilt as scheme://host + path (harbor-api.md §5).
 func normalizeEndpoint(raw string) string {
-	return strings.TrimRight(strings.TrimSpace(raw), "/")
+	s := strings.TrimRight(strings.TrimSpace(raw), "/")
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	return u.Scheme + "://" + u.Host + u.Path
+}
+
+// checkSecret reports a secret Go's HTTP client would refuse as a header
+// value (Harbor's jobservice would then fail every delivery). It never
+// repeats the value.
+func checkSecret(s string) string {
+	if strings.TrimSpace(s) != s {
+		return "must not start or end with spaces or line breaks (HTTP strips them, so the listener would see a different value)"
+	}
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f {
+			return "must be one line without control characters: Harbor sends it as an HTTP header"
+		}
+	}
+	return ""
 }
 
 func (r *webhookResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m webhookModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() || m.Endpoint.IsUnknown() || m.Endpoint.IsNull() {
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	if msg := checkEndpoint(m.Endpoint.ValueString()); msg != "" {
-		resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Invalid Webhook Endpoint", "endpoint "+msg+".")
+	if known(m.Endpoint) {
+		if msg := checkEndpoint(m.Endpoint.ValueString()); msg != "" {
+			resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Invalid Webhook Endpoint", "endpoint "+msg+".")
+		}
+	}
+	if known(m.Secret) {
+		if msg := checkSecret(m.Secret.ValueString()); msg != "" {
+			resp.Diagnostics.AddAttributeError(path.Root("secret"), "Invalid Webhook Secret", "secret "+msg+".")
+		}
 	}
 }
 
-// policyOp is one piece of pending work on one project's policy.
+func known(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }
+
+// policyOp is one piece of pending work on one project's policy. ProjectID
+// addresses the project in API paths: the client reads an all-digit project
+// name as an id, and Harbor allows such names.
 type policyOp struct {
-	Project string   `json:"p"`
-	Op      string   `json:"o"` // create | update | adopt | delete
-	ID      int64    `json:"i,omitempty"`
-	Fields  []string `json:"f,omitempty"`
+	Project   string   `json:"p"`
+	ProjectID int64    `json:"pid"`
+	Op        string   `json:"o"`           // create | update | adopt | delete
+	ID        int64    `json:"i,omitempty"` // the policy (update, adopt, delete)
+	Fields    []string `json:"f,omitempty"` // what differs (update, adopt)
 }
 
 func (o policyOp) summary() string {
-	if o.Op == "update" {
+	switch {
+	case o.Op == opUpdate:
 		return "update: " + strings.Join(o.Fields, ", ")
+	case o.Op == opAdopt && len(o.Fields) > 0:
+		return "adopt, update: " + strings.Join(o.Fields, ", ")
 	}
 	return o.Op
 }
 
-// desiredPolicy is the policy m describes.
-func desiredPolicy(ctx context.Context, m webhookModel) (harbor.WebhookPolicy, diag.Diagnostics) {
-	var events []string
-	diags := m.EventTypes.ElementsAs(ctx, &events, false)
-	sort.Strings(events)
-	return harbor.WebhookPolicy{
-		Name:        m.Name.ValueString(),
-		Description: "Managed by Terraform (harborport): sends events to the harborport listener.",
-		Enabled:     m.Enabled.ValueBool(),
-		EventTypes:  events,
-		Targets: []harbor.WebhookTarget{{Type: "http", Address: normalizeEndpoint(m.Endpoint.ValueString()),
-			AuthHeader: m.Secret.ValueString(), SkipCertVerify: m.SkipCertVerify.ValueBool(), PayloadFormat: m.PayloadFormat.ValueString()}},
-	}, diags
-}
+func (o policyOp) ref() string { return strconv.FormatInt(o.ProjectID, 10) }
 
-// differences names what differs between a policy in Harbor and the wanted one.
-// The secret is compared (Harbor returns auth_header verbatim, §5) but only
-// named, never shown.
-func differences(have, want harbor.WebhookPolicy) []string {
-	var out []string
-	if have.Enabled != want.Enabled {
-		out = append(out, "enabled")
-	}
-	he := slices.Clone(have.EventTypes)
-	sort.Strings(he)
-	if !slices.Equal(he, want.EventTypes) {
-		out = append(out, "event_types")
-	}
-	if len(have.Targets) != 1 {
-		return append(out, "targets")
-	}
-	ht, wt := have.Targets[0], want.Targets[0]
-	if ht.Type != wt.Type || normalizeEndpoint(ht.Address) != wt.Address {
-		out = append(out, "endpoint")
-	}
-	if ht.AuthHeader != wt.AuthHeader {
-		out = append(out, "secret")
-	}
-	if ht.SkipCertVerify != wt.SkipCertVerify {
-		out = append(out, "skip_cert_verify")
-	}
-	if pf := ht.PayloadFormat; (pf == "" && wt.PayloadFormat != "Default") || (pf != "" && pf != wt.PayloadFormat) {
-		out = append(out, "payload_format")
+// pendingPreview renders ops (sorted by project) as the planned `pending` map.
+func pendingPreview(ops []policyOp) map[string]string {
+	out := make(map[string]string, min(len(ops), pendingPreviewLimit))
+	for i, o := range ops {
+		if i == pendingPreviewLimit-1 && len(ops) > pendingPreviewLimit {
+			out[moreKey] = fmt.Sprintf("%d more", len(ops)-i)
+			break
+		}
+		out[o.Project] = o.summary()
 	}
 	return out
 }
 
-// plan reads Harbor and computes the work that makes it match m. policies is
-// project → id of the managed policy where one exists now.
-func (r *webhookResource) plan(ctx context.Context, m webhookModel, managed map[string]int64) (ops []policyOp, policies map[string]int64, diags diag.Diagnostics) {
-	hc, dg := r.data.harborClient()
-	if dg != nil {
-		diags.Append(dg)
-		return nil, nil, diags
+func decodeOps(raw []byte) ([]policyOp, error) {
+	if len(raw) == 0 {
+		return nil, nil
 	}
-	want, dd := desiredPolicy(ctx, m)
-	diags.Append(dd...)
-	var targets []string
+	var ops []policyOp
+	if err := json.Unmarshal(raw, &ops); err != nil {
+		return nil, fmt.Errorf("the pending webhook work stored by the last refresh is unreadable (%v); run terraform plan again", err)
+	}
+	for _, o := range ops {
+		if o.ProjectID <= 0 || o.Project == "" {
+			return nil, fmt.Errorf("the pending webhook work stored by the last refresh lacks project ids (written by an older harborport); run terraform plan again")
+		}
+	}
+	return ops, nil
+}
+
+// desiredPolicy is the policy m describes; ok is false while a value is unknown.
+func desiredPolicy(ctx context.Context, m webhookModel) (p harbor.WebhookPolicy, ok bool, diags diag.Diagnostics) {
+	for _, v := range []attr.Value{m.Name, m.Endpoint, m.Secret, m.Projects, m.EventTypes, m.PayloadFormat, m.Enabled, m.SkipCertVerify} {
+		if v.IsUnknown() {
+			return p, false, nil
+		}
+	}
+	var events []string
+	diags = m.EventTypes.ElementsAs(ctx, &events, false)
+	slices.Sort(events)
+	return harbor.WebhookPolicy{
+		Name:        m.Name.ValueString(),
+		Description: policyDesc,
+		Enabled:     m.Enabled.ValueBool(), // always serialized (harbor.WebhookPolicy)
+		EventTypes:  events,
+		Targets: []harbor.WebhookTarget{{Type: webhookTypeHTTP, Address: normalizeEndpoint(m.Endpoint.ValueString()),
+			AuthHeader: m.Secret.ValueString(), SkipCertVerify: m.SkipCertVerify.ValueBool(), PayloadFormat: m.PayloadFormat.ValueString()}},
+	}, !diags.HasError(), diags
+}
+
+// differences names the fields in which a policy in Harbor differs from the
+// wanted one, in schema terms. Harbor returns auth_header verbatim in GET and
+// list (handler/model/webhook_policy.go; real-api-webhook-policy-get.json), so
+// the secret is compared, but only ever named.
+func differences(have, want harbor.WebhookPolicy) []string {
+	var out []string
+	if len(have.Targets) != 1 {
+		out = append(out, "targets")
+	} else {
+		ht, wt := have.Targets[0], want.Targets[0]
+		if ht.Type != wt.Type || normalizeEndpoint(ht.Address) != wt.Address {
+			out = append(out, "endpoint")
+		}
+		if ht.AuthHeader != wt.AuthHeader {
+			out = append(out, "secret")
+		}
+		// Harbor stores an empty http format as "Default" (harbor-api.md §5).
+		if pf := ht.PayloadFormat; pf != wt.PayloadFormat && !(pf == "" && wt.PayloadFormat == "Default") {
+			out = append(out, "payload_format")
+		}
+		if ht.SkipCertVerify != wt.SkipCertVerify {
+			out = append(out, "skip_cert_verify")
+		}
+	}
+	if have.Enabled != want.Enabled {
+		out = append(out, "enabled")
+	}
+	he := slices.Clone(have.EventTypes)
+	slices.Sort(he)
+	if !slices.Equal(slices.Compact(he), want.EventTypes) {
+		out = append(out, "event_types")
+	}
+	slices.Sort(out)
+	return out
+}
+
+// hbProject is a Harbor project addressed by id in API paths.
+type hbProject struct {
+	Name string
+	ID   int64
+}
+
+// survey is what Read learns: the pending work, and the managed policies
+// confirmed in Harbor (same id, same name).
+type survey struct {
+	ops  []policyOp
+	kept map[string]int64
+}
+
+// forEach runs fn(0..n-1) with at most limit calls at once. Callers store
+// results by index and read them in order, so diagnostics stay deterministic.
+func forEach(n, limit int, fn func(i int)) {
+	sem := make(chan struct{}, max(limit, 1))
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
+
+func (r *webhookResource) concurrency() int {
+	if r.data == nil || r.data.config.MaxConcurrency < 1 {
+		return 8
+	}
+	return r.data.config.MaxConcurrency
+}
+
+func (r *webhookResource) harborUser() string {
+	if r.data == nil {
+		return ""
+	}
+	return r.data.config.HarborUsername
+}
+
+// rightsHint says what a 401/403 on project means for this resource.
+func (r *webhookResource) rightsHint(project string, err error) string {
+	if !harbor.IsForbidden(err) {
+		return ""
+	}
+	return fmt.Sprintf(" The Harbor user %q needs the Project Admin role in project %q to manage its webhook policies "+
+		"(a robot account needs the notification-policy permissions there); or leave the project out of `projects`.", r.harborUser(), project)
+}
+
+// projectID reads Item["project_id"] (JSON numbers decode as float64).
+func projectID(it harbor.Item) int64 {
+	f, _ := it["project_id"].(float64)
+	return int64(f)
+}
+
+// targets resolves the projects m selects. Explicit names Harbor does not
+// show become warnings (unresolved), so one stale name does not block the rest.
+func (r *webhookResource) targets(ctx context.Context, hc *harbor.Client, m webhookModel) (out []hbProject, unresolved map[string]bool, diags diag.Diagnostics) {
+	unresolved = map[string]bool{}
 	if m.Projects.IsNull() {
 		items, err := hc.ListProjects(ctx, harbor.ProjectQuery{})
 		if err != nil {
-			diags.AddError("Unable to List Harbor Projects", err.Error())
+			diags.AddError("Unable to List Harbor Projects", fmt.Sprintf("Listing the projects that get a webhook policy failed: %s. "+
+				"Set `projects` to name them instead, or give the Harbor user %q the right to list projects.", err, r.harborUser()))
 			return nil, nil, diags
 		}
 		for _, it := range items {
-			if n, _ := it["name"].(string); n != "" {
-				targets = append(targets, n)
+			if n, _ := it["name"].(string); n != "" && projectID(it) > 0 {
+				out = append(out, hbProject{Name: n, ID: projectID(it)})
 			}
 		}
 	} else {
-		diags.Append(m.Projects.ElementsAs(ctx, &targets, false)...)
+		var names []string
+		diags.Append(m.Projects.ElementsAs(ctx, &names, false)...)
+		slices.Sort(names)
+		ids := make([]int64, len(names))
+		errs := make([]error, len(names))
+		forEach(len(names), r.concurrency(), func(i int) {
+			it, err := hc.GetProjectByName(ctx, names[i])
+			ids[i], errs[i] = projectID(it), err
+		})
+		for i, n := range names {
+			switch err := errs[i]; {
+			case harbor.IsNotFound(err) || harbor.IsForbidden(err):
+				// Harbor answers 403 to non-admins for projects that do not exist (harbor-api.md §2 hints).
+				unresolved[n] = true
+				diags.AddAttributeWarning(path.Root("projects"), "Harbor Project Not Found",
+					fmt.Sprintf("Project %q does not exist in Harbor, or the Harbor user %q cannot see it, so it gets no webhook policy. "+
+						"Create it (or add the user to it), or remove it from `projects`.", n, r.harborUser()))
+			case err != nil:
+				diags.AddError("Unable to Read a Harbor Project", fmt.Sprintf("Project %q: %s.", n, err))
+			case ids[i] <= 0:
+				diags.AddError("Unexpected Harbor Response", fmt.Sprintf("Harbor returned project %q without a project_id. This is a bug in harborport or an unsupported Harbor version.", n))
+			default:
+				out = append(out, hbProject{Name: n, ID: ids[i]})
+			}
+		}
 	}
-	sort.Strings(targets)
-	policies = map[string]int64{}
-	inTargets := map[string]bool{}
-	for _, p := range targets {
-		inTargets[p] = true
-		list, err := hc.ListWebhookPolicies(ctx, p)
-		if harbor.IsNotFound(err) {
-			diags.AddAttributeWarning(path.Root("projects"), "Harbor Project Not Found",
-				fmt.Sprintf("Project %q does not exist in Harbor, so it gets no webhook policy. Create it, or remove it from projects.", p))
+	slices.SortFunc(out, func(a, b hbProject) int { return strings.Compare(a.Name, b.Name) })
+	return out, unresolved, diags
+}
+
+// survey reads Harbor and computes the work that makes it match m. managed
+// is project → id of the policies this resource manages (from state).
+func (r *webhookResource) survey(ctx context.Context, hc *harbor.Client, m webhookModel, managed map[string]int64) (survey, diag.Diagnostics) {
+	res := survey{kept: map[string]int64{}}
+	want, ok, diags := desiredPolicy(ctx, m)
+	if !ok {
+		if !diags.HasError() {
+			diags.AddError("Webhook Configuration Unknown", "The webhook attributes are not known yet. This is a bug in harborport; please report it.")
+		}
+		return res, diags
+	}
+	targets, unresolved, dd := r.targets(ctx, hc, m)
+	diags.Append(dd...)
+	if diags.HasError() {
+		return res, diags
+	}
+
+	lists := make([][]harbor.WebhookPolicy, len(targets))
+	errs := make([]error, len(targets))
+	forEach(len(targets), r.concurrency(), func(i int) {
+		lists[i], errs[i] = hc.ListWebhookPolicies(ctx, strconv.FormatInt(targets[i].ID, 10))
+	})
+	selected := map[string]bool{}
+	for i, t := range targets {
+		selected[t.Name] = true
+		if harbor.IsNotFound(errs[i]) {
+			continue // deleted since it was listed: nothing to manage there
+		}
+		if errs[i] != nil {
+			diags.AddError("Unable to Read Webhook Policies",
+				fmt.Sprintf("Listing the webhook policies of project %q failed: %s.%s", t.Name, errs[i], r.rightsHint(t.Name, errs[i])))
 			continue
 		}
-		if err != nil {
-			diags.AddError("Unable to Read Webhook Policies", fmt.Sprintf("Project %q: %s. The Harbor user needs the project admin role (or a robot with webhook policy permissions) on it.", p, err))
-			return nil, nil, diags
-		}
 		var found *harbor.WebhookPolicy
-		for i := range list {
-			if list[i].Name == want.Name {
-				found = &list[i]
+		for j := range lists[i] {
+			if lists[i][j].Name == want.Name {
+				found = &lists[i][j]
 				break
 			}
 		}
+		id, isManaged := managed[t.Name]
 		switch {
 		case found == nil:
-			ops = append(ops, policyOp{Project: p, Op: "create"})
-		default:
-			policies[p] = found.ID
-			fields := differences(*found, want)
-			if id, ok := managed[p]; !ok || id != found.ID {
-				ops = append(ops, policyOp{Project: p, Op: "adopt", ID: found.ID, Fields: fields})
-			} else if len(fields) > 0 {
-				ops = append(ops, policyOp{Project: p, Op: "update", ID: found.ID, Fields: fields})
+			res.ops = append(res.ops, policyOp{Project: t.Name, ProjectID: t.ID, Op: opCreate})
+		case isManaged && id == found.ID:
+			res.kept[t.Name] = id
+			if f := differences(*found, want); len(f) > 0 {
+				res.ops = append(res.ops, policyOp{Project: t.Name, ProjectID: t.ID, Op: opUpdate, ID: id, Fields: f})
 			}
+		default: // same name, not ours (yet): adopt it rather than hit Harbor's 409 (§5)
+			res.ops = append(res.ops, policyOp{Project: t.Name, ProjectID: t.ID, Op: opAdopt, ID: found.ID, Fields: differences(*found, want)})
 		}
 	}
+	if diags.HasError() {
+		return res, diags
+	}
+
+	// Managed policies of projects no longer selected are deleted, if they
+	// still exist and still carry the name.
+	var leftovers []string
 	for _, p := range slices.Sorted(maps.Keys(managed)) {
-		if !inTargets[p] {
-			ops = append(ops, policyOp{Project: p, Op: "delete", ID: managed[p]})
+		if !selected[p] && !unresolved[p] {
+			leftovers = append(leftovers, p)
 		}
 	}
-	return ops, policies, diags
+	gone := make([]bool, len(leftovers))
+	pids := make([]int64, len(leftovers))
+	errs = make([]error, len(leftovers))
+	forEach(len(leftovers), r.concurrency(), func(i int) {
+		p := leftovers[i]
+		it, err := hc.GetProjectByName(ctx, p)
+		if harbor.IsNotFound(err) || (err == nil && projectID(it) <= 0) {
+			gone[i] = true // the project, and its policies with it, was deleted
+			return
+		}
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		pids[i] = projectID(it)
+		pol, err := hc.GetWebhookPolicy(ctx, strconv.FormatInt(pids[i], 10), managed[p])
+		switch {
+		case harbor.IsNotFound(err):
+			gone[i] = true
+		case err != nil:
+			errs[i] = err
+		case pol.Name != want.Name:
+			gone[i] = true // renamed in Harbor: no longer ours to delete
+		}
+	})
+	for i, p := range leftovers {
+		switch {
+		case gone[i]:
+		case harbor.IsForbidden(errs[i]):
+			diags.AddWarning("Webhook Policy No Longer Visible",
+				fmt.Sprintf("Project %q is no longer selected, but its policy %q (id %d) cannot be checked: %s. It is no longer managed; "+
+					"if it still exists, delete it in Harbor.", p, want.Name, managed[p], errs[i]))
+		case errs[i] != nil:
+			diags.AddError("Unable to Read a Webhook Policy",
+				fmt.Sprintf("Checking policy %q (id %d) of project %q, which is no longer selected, failed: %s.", want.Name, managed[p], p, errs[i]))
+		default:
+			res.kept[p] = managed[p]
+			res.ops = append(res.ops, policyOp{Project: p, ProjectID: pids[i], Op: opDelete, ID: managed[p]})
+		}
+	}
+	slices.SortFunc(res.ops, func(a, b policyOp) int { return strings.Compare(a.Project, b.Project) })
+	return res, diags
 }
 
-// apply performs ops and returns project → policy id afterwards.
-func (r *webhookResource) apply(ctx context.Context, m webhookModel, ops []policyOp, policies map[string]int64) (map[string]int64, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	hc, dg := r.data.harborClient()
-	if dg != nil {
-		diags.Append(dg)
-		return policies, diags
-	}
-	want, dd := desiredPolicy(ctx, m)
-	diags.Append(dd...)
-	out := maps.Clone(policies)
+// execute performs ops, starting from the managed policies in base, and
+// returns the managed policies afterwards. Every op is attempted; failures
+// are reported per project and the rest stays for the next plan.
+func (r *webhookResource) execute(ctx context.Context, hc *harbor.Client, want harbor.WebhookPolicy, ops []policyOp, base map[string]int64) (map[string]int64, diag.Diagnostics) {
+	ids := make([]int64, len(ops))
+	errs := make([]error, len(ops))
+	forEach(len(ops), r.concurrency(), func(i int) {
+		ids[i], errs[i] = r.executeOne(ctx, hc, want, ops[i])
+	})
+	out := maps.Clone(base)
 	if out == nil {
 		out = map[string]int64{}
 	}
-	for _, op := range ops {
-		p := want
-		var err error
-		switch op.Op {
-		case "create":
-			var id int64
-			id, err = hc.CreateWebhookPolicy(ctx, op.Project, p)
-			if harbor.IsConflict(err) {
-				// Created meanwhile (or by a failed earlier apply): adopt it.
-				var list []harbor.WebhookPolicy
-				if list, err = hc.ListWebhookPolicies(ctx, op.Project); err == nil {
-					for _, x := range list {
-						if x.Name == p.Name {
-							id = x.ID
-						}
-					}
-					p.ID = id
-					err = hc.UpdateWebhookPolicy(ctx, op.Project, p)
-				}
+	var diags diag.Diagnostics
+	for i, o := range ops {
+		if errs[i] != nil {
+			what := fmt.Sprintf("policy %q", want.Name)
+			if o.ID > 0 {
+				what += fmt.Sprintf(" (id %d)", o.ID)
 			}
-			if err == nil {
-				out[op.Project] = id
-			}
-		case "update", "adopt":
-			p.ID = op.ID
-			if len(op.Fields) > 0 || op.Op == "update" {
-				err = hc.UpdateWebhookPolicy(ctx, op.Project, p)
-			}
-			if err == nil {
-				out[op.Project] = op.ID
-			}
-		case "delete":
-			err = r.deleteManaged(ctx, hc, op.Project, op.ID, want.Name)
-			if err == nil {
-				delete(out, op.Project)
-			}
-		}
-		if err != nil {
 			diags.AddError("Unable to Apply a Webhook Policy",
-				fmt.Sprintf("%s the policy %q in project %q: %s. The other projects were handled; the next plan shows what is left. "+
-					"A 403 means the Harbor user needs the project admin role there.", op.Op, want.Name, op.Project, err))
+				fmt.Sprintf("Could not %s %s in Harbor project %q: %s.%s The other projects were handled; run terraform plan to see what is left.",
+					o.Op, what, o.Project, errs[i], r.rightsHint(o.Project, errs[i])))
+			continue
+		}
+		if o.Op == opDelete {
+			delete(out, o.Project)
+		} else {
+			out[o.Project] = ids[i]
 		}
 	}
 	return out, diags
 }
 
-// deleteManaged deletes policy id of project if it still is the named policy.
-func (r *webhookResource) deleteManaged(ctx context.Context, hc *harbor.Client, project string, id int64, name string) error {
+// executeOne performs one op and returns the policy id it leaves in place.
+func (r *webhookResource) executeOne(ctx context.Context, hc *harbor.Client, want harbor.WebhookPolicy, o policyOp) (int64, error) {
+	switch o.Op {
+	case opCreate:
+		id, err := hc.CreateWebhookPolicy(ctx, o.ref(), want)
+		if !harbor.IsConflict(err) {
+			return id, err
+		}
+		// Created meanwhile by someone else (Harbor's UNIQUE(name, project_id), §5): adopt it.
+		list, lerr := hc.ListWebhookPolicies(ctx, o.ref())
+		if lerr != nil {
+			return 0, fmt.Errorf("%w; then listing the policies to adopt the existing one failed: %v", err, lerr)
+		}
+		for _, p := range list {
+			if p.Name == want.Name {
+				want.ID = p.ID
+				return p.ID, hc.UpdateWebhookPolicy(ctx, o.ref(), want)
+			}
+		}
+		return 0, err
+	case opUpdate, opAdopt:
+		if o.Op == opAdopt && len(o.Fields) == 0 {
+			return o.ID, nil // already as wanted: adopting only records the id
+		}
+		want.ID = o.ID
+		err := hc.UpdateWebhookPolicy(ctx, o.ref(), want)
+		if harbor.IsNotFound(err) {
+			err = fmt.Errorf("%w; it was deleted after the plan", err)
+		}
+		return o.ID, err
+	case opDelete:
+		return 0, deleteManaged(ctx, hc, o.ref(), o.ID, want.Name)
+	}
+	return 0, fmt.Errorf("unknown operation %q; this is a bug in harborport", o.Op)
+}
+
+// deleteManaged deletes policy id of the project if it still carries name:
+// an id whose policy was renamed in Harbor is no longer ours.
+func deleteManaged(ctx context.Context, hc *harbor.Client, project string, id int64, name string) error {
 	p, err := hc.GetWebhookPolicy(ctx, project, id)
 	if harbor.IsNotFound(err) {
 		return nil
@@ -379,13 +646,12 @@ func (r *webhookResource) deleteManaged(ctx context.Context, hc *harbor.Client, 
 		return err
 	}
 	if p.Name != name {
-		return nil // the id now belongs to someone else's policy: leave it
-	}
-	err = hc.DeleteWebhookPolicy(ctx, project, id)
-	if harbor.IsNotFound(err) {
 		return nil
 	}
-	return err
+	if err := hc.DeleteWebhookPolicy(ctx, project, id); err != nil && !harbor.IsNotFound(err) {
+		return err
+	}
+	return nil
 }
 
 func policiesValue(m map[string]int64) types.Map {
@@ -396,12 +662,32 @@ func policiesValue(m map[string]int64) types.Map {
 	return types.MapValueMust(types.Int64Type, elems)
 }
 
-func pendingValue(ops []policyOp) types.Map {
-	elems := make(map[string]attr.Value, len(ops))
-	for _, o := range ops {
-		elems[o.Project] = types.StringValue(o.summary())
+func stringMapValue(m map[string]string) types.Map {
+	elems := make(map[string]attr.Value, len(m))
+	for k, v := range m {
+		elems[k] = types.StringValue(v)
 	}
 	return types.MapValueMust(types.StringType, elems)
+}
+
+// plannedPolicies is `policies` after ops: deletes removed, adopted ids
+// known, new policies' ids unknown until apply.
+func plannedPolicies(prior map[string]int64, ops []policyOp) types.Map {
+	elems := make(map[string]attr.Value, len(prior)+len(ops))
+	for k, v := range prior {
+		elems[k] = types.Int64Value(v)
+	}
+	for _, o := range ops {
+		switch o.Op {
+		case opDelete:
+			delete(elems, o.Project)
+		case opCreate:
+			elems[o.Project] = types.Int64Unknown()
+		default:
+			elems[o.Project] = types.Int64Value(o.ID)
+		}
+	}
+	return types.MapValueMust(types.Int64Type, elems)
 }
 
 func managedPolicies(ctx context.Context, m types.Map) (map[string]int64, diag.Diagnostics) {
@@ -413,12 +699,18 @@ func managedPolicies(ctx context.Context, m types.Map) (map[string]int64, diag.D
 	return out, diags
 }
 
-func (r *webhookResource) notificationsWarning(diags *diag.Diagnostics) {
-	if r.data != nil && r.data.harborInfo != nil && !r.data.harborInfo.NotificationEnable {
+// notificationsWarning: with notification_enable false Harbor sends no
+// webhook at all (config.NotificationEnable is checked in every webhook
+// handler, harbor-api.md §1), so the policies would be inert.
+func notificationsWarning(info *harbor.Info) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if info != nil && !info.NotificationEnable {
 		diags.AddWarning("Harbor Notifications Are Disabled",
-			"Harbor reports notification_enable = false in /systeminfo: it delivers no webhooks at all, so the listener will "+
-				"receive nothing. Enable notifications in Harbor (Configuration → System Settings), or rely on the listener's --resync-interval.")
+			"Harbor reports notification_enable = false in /api/v2.0/systeminfo, so it delivers no webhook events at all: the listener "+
+				"will receive nothing from these policies. A Harbor system administrator can turn the configuration item notification_enable "+
+				"back on (PUT /api/v2.0/configurations); until then only the listener's --resync-interval keeps Port current.")
 	}
+	return diags
 }
 
 func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -427,89 +719,125 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	hc, dg := r.data.harborClient()
+	if dg != nil {
+		resp.Diagnostics.Append(dg)
+		return
+	}
 	managed, diags := managedPolicies(ctx, st.Policies)
 	resp.Diagnostics.Append(diags...)
-	ops, current, diags := r.plan(ctx, st, managed)
+	sv, diags := r.survey(ctx, hc, st, managed)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	var pending []byte
-	if len(ops) > 0 {
-		b, err := json.Marshal(ops)
+	if len(sv.ops) > 0 {
+		b, err := json.Marshal(sv.ops)
 		if err != nil {
-			resp.Diagnostics.AddError("Unable to Store the Pending Work", err.Error())
+			resp.Diagnostics.AddError("Unable to Store the Pending Webhook Work", err.Error())
 			return
 		}
 		pending = b
 	}
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, webhookPendingKey, pending)...)
-	// State says what is managed now: policies we manage that still exist.
-	kept := map[string]int64{}
-	for p, id := range managed {
-		if current[p] == id {
-			kept[p] = id
-		}
+	// Refreshed state is Harbor as it is: the managed policies that still
+	// exist, nothing pending yet (the plan renders it).
+	st.Policies = policiesValue(sv.kept)
+	st.Pending = stringMapValue(nil)
+	if !known(st.ID) {
+		st.ID = st.Name
 	}
-	st.Policies = policiesValue(kept)
-	st.Pending = pendingValue(nil)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &st)...)
 }
 
 func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
-		return
+		return // destroy
 	}
-	r.notificationsWarning(&resp.Diagnostics)
+	if r.data != nil {
+		resp.Diagnostics.Append(notificationsWarning(r.data.harborInfo)...)
+	}
 	var plan webhookModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	plan.ID = plan.Name
-	if req.State.Raw.IsNull() {
+	var prior *webhookModel
+	if !req.State.Raw.IsNull() {
+		prior = &webhookModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, prior)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	if prior == nil || webhookInputsChanged(plan, *prior) {
+		// What apply does depends on Harbor at apply time: unknown now, with a live preview as a warning.
 		plan.Policies, plan.Pending = types.MapUnknown(types.Int64Type), types.MapUnknown(types.StringType)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
-		return
-	}
-	var prior webhookModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	changed := !plan.Name.Equal(prior.Name) || !plan.Endpoint.Equal(prior.Endpoint) || !plan.Secret.Equal(prior.Secret) ||
-		!plan.Projects.Equal(prior.Projects) || !plan.EventTypes.Equal(prior.EventTypes) || !plan.PayloadFormat.Equal(prior.PayloadFormat) ||
-		!plan.Enabled.Equal(prior.Enabled) || !plan.SkipCertVerify.Equal(prior.SkipCertVerify)
-	if changed {
-		plan.Policies, plan.Pending = types.MapUnknown(types.Int64Type), types.MapUnknown(types.StringType)
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		var managed map[string]int64
+		if prior != nil {
+			managed, _ = managedPolicies(ctx, prior.Policies)
+		}
+		r.livePreview(ctx, plan, managed, &resp.Diagnostics)
 		return
 	}
 	raw, diags := req.Private.GetKey(ctx, webhookPendingKey)
 	resp.Diagnostics.Append(diags...)
-	var ops []policyOp
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &ops); err != nil {
-			resp.Diagnostics.AddError("Unreadable Pending Work", err.Error())
-			return
-		}
+	ops, err := decodeOps(raw)
+	if err != nil {
+		resp.Diagnostics.AddError("Unreadable Pending Webhook Work", err.Error())
+		return
 	}
 	if len(ops) == 0 {
-		plan.Policies, plan.Pending = prior.Policies, prior.Pending
+		plan.Policies, plan.Pending = prior.Policies, prior.Pending // Harbor matches: "No changes"
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
-	plan.Pending = pendingValue(ops)
-	// Ids of new policies are known only after apply.
-	plan.Policies = types.MapUnknown(types.Int64Type)
-	if !slices.ContainsFunc(ops, func(o policyOp) bool { return o.Op != "delete" }) {
-		managed, _ := managedPolicies(ctx, prior.Policies)
-		for _, o := range ops {
-			delete(managed, o.Project)
-		}
-		plan.Policies = policiesValue(managed)
-	}
+	priorPolicies, diags := managedPolicies(ctx, prior.Policies)
+	resp.Diagnostics.Append(diags...)
+	plan.Pending = stringMapValue(pendingPreview(ops))
+	plan.Policies = plannedPolicies(priorPolicies, ops)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// webhookInputsChanged compares the configurable attributes (name forces replacement).
+func webhookInputsChanged(plan, prior webhookModel) bool {
+	return !plan.Endpoint.Equal(prior.Endpoint) || !plan.Secret.Equal(prior.Secret) || !plan.Projects.Equal(prior.Projects) ||
+		!plan.EventTypes.Equal(prior.EventTypes) || !plan.PayloadFormat.Equal(prior.PayloadFormat) ||
+		!plan.Enabled.Equal(prior.Enabled) || !plan.SkipCertVerify.Equal(prior.SkipCertVerify)
+}
+
+// livePreview shows, as a warning, what apply of a new or changed
+// configuration would do now. Unknown inputs or provider values skip it; a
+// failure is only a warning, since apply reads Harbor again.
+func (r *webhookResource) livePreview(ctx context.Context, plan webhookModel, managed map[string]int64, diags *diag.Diagnostics) {
+	if r.data == nil || r.data.harbor == nil {
+		return
+	}
+	if _, ok, _ := desiredPolicy(ctx, plan); !ok {
+		return
+	}
+	sv, dd := r.survey(ctx, r.data.harbor, plan, managed)
+	if dd.HasError() {
+		diags.AddWarning("Webhook Policy Preview Unavailable", dd.Errors()[0].Summary()+": "+dd.Errors()[0].Detail())
+		return
+	}
+	diags.Append(dd...)
+	if len(sv.ops) == 0 {
+		return
+	}
+	var b strings.Builder
+	b.WriteString("Read just now from Harbor; apply reads again and may differ if Harbor changes meanwhile.\n")
+	for i, o := range sv.ops {
+		if i == 20 {
+			fmt.Fprintf(&b, "  … and %d more\n", len(sv.ops)-i)
+			break
+		}
+		fmt.Fprintf(&b, "  %s: %s\n", o.Project, o.summary())
+	}
+	diags.AddWarning("Webhook Policy Preview", strings.TrimRight(b.String(), "\n"))
 }
 
 func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -523,24 +851,26 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
+// applyLive surveys Harbor now and applies the result (create, or a changed
+// configuration, whose plan showed unknown values). plan gets what was done.
 func (r *webhookResource) applyLive(ctx context.Context, plan *webhookModel, managed map[string]int64, diags *diag.Diagnostics) {
-	ops, current, dd := r.plan(ctx, *plan, managed)
-	diags.Append(dd...)
-	if diags.HasError() {
-		plan.Policies, plan.Pending = policiesValue(managed), pendingValue(nil)
+	plan.Policies, plan.Pending = policiesValue(managed), stringMapValue(nil)
+	hc, dg := r.data.harborClient()
+	if dg != nil {
+		diags.Append(dg)
 		return
 	}
-	base := map[string]int64{}
-	for p, id := range managed {
-		if current[p] == id {
-			base[p] = id
-		}
-	}
-	out, dd := r.apply(ctx, *plan, ops, base)
+	sv, dd := r.survey(ctx, hc, *plan, managed)
 	diags.Append(dd...)
-	plan.Policies, plan.Pending = policiesValue(out), pendingValue(ops)
 	if diags.HasError() {
-		plan.Pending = pendingValue(nil)
+		return
+	}
+	want, _, _ := desiredPolicy(ctx, *plan)
+	out, dd := r.execute(ctx, hc, want, sv.ops, sv.kept)
+	diags.Append(dd...)
+	plan.Policies = policiesValue(out)
+	if !diags.HasError() {
+		plan.Pending = stringMapValue(pendingPreview(sv.ops))
 	}
 }
 
@@ -551,44 +881,58 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// Whatever happens, the reviewed work is used up: clear it so it is
+	// neither saved in state nor applied twice.
 	defer func() { resp.Diagnostics.Append(resp.Private.SetKey(ctx, webhookPendingKey, nil)...) }()
 	plan.ID = plan.Name
 	managed, diags := managedPolicies(ctx, prior.Policies)
 	resp.Diagnostics.Append(diags...)
-	if plan.Pending.IsUnknown() && plan.Policies.IsUnknown() && !plan.Name.Equal(prior.Name) {
-		// A renamed policy: the old ones are ours to remove first.
-		if hc, dg := r.data.harborClient(); dg == nil {
-			for p, id := range managed {
-				if err := r.deleteManaged(ctx, hc, p, id, prior.Name.ValueString()); err != nil {
-					resp.Diagnostics.AddError("Unable to Remove the Old Policy", fmt.Sprintf("Project %q, policy %q: %s.", p, prior.Name.ValueString(), err))
-				}
-			}
-			managed = map[string]int64{}
-		}
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	if plan.Pending.IsUnknown() {
 		r.applyLive(ctx, &plan, managed, &resp.Diagnostics)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
+
 	raw, diags := req.Private.GetKey(ctx, webhookPendingKey)
 	resp.Diagnostics.Append(diags...)
-	var ops []policyOp
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &ops); err != nil {
-			resp.Diagnostics.AddError("Unreadable Pending Work", err.Error())
-			return
-		}
+	ops, err := decodeOps(raw)
+	if err != nil {
+		resp.Diagnostics.AddError("Unreadable Pending Webhook Work", err.Error())
+		return
 	}
-	out, diags := r.apply(ctx, plan, ops, managed)
+	// The plan was rendered from these ops; if they disagree, applying them
+	// would not be what was reviewed.
+	var planned map[string]string
+	resp.Diagnostics.Append(plan.Pending.ElementsAs(ctx, &planned, false)...)
+	if got := pendingPreview(ops); !maps.Equal(got, planned) {
+		resp.Diagnostics.AddError("Webhook Work Does Not Match the Plan",
+			fmt.Sprintf("The stored work has %d entries but the plan showed %d. Nothing was changed in Harbor. Run terraform plan again.", len(got), len(planned)))
+		return
+	}
+	hc, dg := r.data.harborClient()
+	if dg != nil {
+		resp.Diagnostics.Append(dg)
+		return
+	}
+	want, ok, diags := desiredPolicy(ctx, plan)
 	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		plan.Pending = pendingValue(nil)
+	if !ok || resp.Diagnostics.HasError() {
+		return
 	}
+	out, diags := r.execute(ctx, hc, want, ops, managed)
+	resp.Diagnostics.Append(diags...)
 	plan.Policies = policiesValue(out)
+	if resp.Diagnostics.HasError() {
+		plan.Pending = stringMapValue(nil)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
+// Delete removes the managed policies only (by id, checked by name); other
+// policies in the same projects stay.
 func (r *webhookResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var st webhookModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &st)...)
@@ -602,16 +946,33 @@ func (r *webhookResource) Delete(ctx context.Context, req resource.DeleteRequest
 	}
 	managed, diags := managedPolicies(ctx, st.Policies)
 	resp.Diagnostics.Append(diags...)
-	for _, p := range slices.Sorted(maps.Keys(managed)) {
-		if err := r.deleteManaged(ctx, hc, p, managed[p], st.Name.ValueString()); err != nil {
+	projects := slices.Sorted(maps.Keys(managed))
+	errs := make([]error, len(projects))
+	name := st.Name.ValueString()
+	forEach(len(projects), r.concurrency(), func(i int) {
+		p := projects[i]
+		it, err := hc.GetProjectByName(ctx, p)
+		switch {
+		case harbor.IsNotFound(err):
+			return // the project is gone, and its policies with it
+		case err != nil:
+			errs[i] = err
+			return
+		}
+		errs[i] = deleteManaged(ctx, hc, strconv.FormatInt(projectID(it), 10), managed[p], name)
+	})
+	for i, p := range projects {
+		if errs[i] != nil {
 			resp.Diagnostics.AddError("Unable to Delete a Webhook Policy",
-				fmt.Sprintf("Project %q, policy %q (id %d): %s.", p, st.Name.ValueString(), managed[p], err))
+				fmt.Sprintf("Deleting policy %q (id %d) in Harbor project %q failed: %s.%s The resource stays in state until it succeeds.",
+					name, managed[p], p, errs[i], r.rightsHint(p, errs[i])))
 		}
 	}
 }
 
-// ImportState adopts the policies named like the import id. The secret cannot
-// be read into configuration terms, so the next apply writes the configured one.
+// ImportState adopts the policies with the given name in every project. The
+// secret is not imported (design choice of the issue): the configuration's
+// secret is written by the next apply, which the plan shows.
 func (r *webhookResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	name := strings.TrimSpace(req.ID)
 	if name == "" {
@@ -623,40 +984,57 @@ func (r *webhookResource) ImportState(ctx context.Context, req resource.ImportSt
 		resp.Diagnostics.Append(dg)
 		return
 	}
-	items, err := hc.ListProjects(ctx, harbor.ProjectQuery{})
-	if err != nil {
-		resp.Diagnostics.AddError("Unable to List Harbor Projects", err.Error())
+	all, _, diags := r.targets(ctx, hc, webhookModel{Projects: types.SetNull(types.StringType)})
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
+	lists := make([][]harbor.WebhookPolicy, len(all))
+	errs := make([]error, len(all))
+	forEach(len(all), r.concurrency(), func(i int) {
+		lists[i], errs[i] = hc.ListWebhookPolicies(ctx, strconv.FormatInt(all[i].ID, 10))
+	})
 	found := map[string]int64{}
-	var sample *harbor.WebhookPolicy
-	for _, it := range items {
-		p, _ := it["name"].(string)
-		list, err := hc.ListWebhookPolicies(ctx, p)
-		if err != nil {
-			resp.Diagnostics.AddError("Unable to Read Webhook Policies", fmt.Sprintf("Project %q: %s.", p, err))
+	var sample *harbor.WebhookPolicy // the first project's, in name order
+	for i, p := range all {
+		if errs[i] != nil {
+			resp.Diagnostics.AddError("Unable to Read Webhook Policies",
+				fmt.Sprintf("Listing the webhook policies of project %q failed: %s.%s", p.Name, errs[i], r.rightsHint(p.Name, errs[i])))
 			return
 		}
-		for i := range list {
-			if list[i].Name == name {
-				found[p] = list[i].ID
-				sample = &list[i]
+		for j := range lists[i] {
+			if lists[i][j].Name == name {
+				found[p.Name] = lists[i][j].ID
+				if sample == nil {
+					sample = &lists[i][j]
+				}
 			}
 		}
 	}
 	if sample == nil {
-		resp.Diagnostics.AddError("Webhook Policy Not Found", fmt.Sprintf("No Harbor project has a webhook policy named %q.", name))
+		resp.Diagnostics.AddError("Webhook Policy Not Found",
+			fmt.Sprintf("No Harbor project visible to the Harbor user %q has a webhook policy named %q. Check the name (case matters).", r.harborUser(), name))
 		return
 	}
-	events := make([]attr.Value, 0, len(sample.EventTypes))
-	for _, e := range sample.EventTypes {
+	projects := types.SetNull(types.StringType) // in every project: the "all projects" form
+	if len(found) < len(all) {
+		elems := make([]attr.Value, 0, len(found))
+		for _, p := range slices.Sorted(maps.Keys(found)) {
+			elems = append(elems, types.StringValue(p))
+		}
+		projects = types.SetValueMust(types.StringType, elems)
+	}
+	names := slices.Clone(sample.EventTypes)
+	slices.Sort(names)
+	events := make([]attr.Value, 0, len(names))
+	for _, e := range slices.Compact(names) {
 		events = append(events, types.StringValue(e))
 	}
 	st := webhookModel{
-		ID: types.StringValue(name), Name: types.StringValue(name), Secret: types.StringNull(), Projects: types.SetNull(types.StringType),
+		ID: types.StringValue(name), Name: types.StringValue(name), Secret: types.StringNull(), Projects: projects,
 		EventTypes: types.SetValueMust(types.StringType, events), Enabled: types.BoolValue(sample.Enabled),
-		Policies: policiesValue(found), Pending: pendingValue(nil),
 		Endpoint: types.StringNull(), PayloadFormat: types.StringValue("Default"), SkipCertVerify: types.BoolValue(false),
+		Policies: policiesValue(found), Pending: stringMapValue(nil),
 	}
 	if len(sample.Targets) > 0 {
 		t := sample.Targets[0]

@@ -1,6 +1,7 @@
 variable "webhook_secret" {
-  type      = string
-  sensitive = true
+  type        = string
+  sensitive   = true
+  description = "Authorization value Harbor sends to the listener, e.g. \"Bearer <32 random characters>\"."
 }
 
 # Every project (new ones are added by the next plan) sends artifact and scan
@@ -11,7 +12,8 @@ resource "harborport_webhook" "listener" {
   secret   = var.webhook_secret
 }
 
-# Only some projects, Harbor's Default payload, all artifact events.
+# Only some projects, Harbor's Default payload, and no pull events (scanners
+# pull too, so they are noisy).
 resource "harborport_webhook" "selected" {
   name           = "harborport-selected"
   endpoint       = "https://harborport.example.com/integration/webhook"
