@@ -322,6 +322,8 @@ func TestE2E_killDashNineWithSpooledEvents(t *testing.T) {
 			t.Fatalf("a delivery failed: %+v", a)
 		}
 	}
+	// The log is read by a goroutine: wait for it rather than race it.
+	e.waitFor("5 accepted deliveries in the listener log", 5*time.Second, func() bool { return strings.Count(e.log(), "webhook accepted") >= 5 })
 	if n := strings.Count(e.log(), "webhook accepted"); n != 5 {
 		t.Fatalf("%d deliveries accepted before the kill, want 5", n)
 	}
