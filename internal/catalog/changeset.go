@@ -32,6 +32,27 @@ type Change struct {
 	Entity     *port.Entity `json:"e,omitempty"`
 }
 
+// UnmarshalJSON keeps the entity body encoded (port.Entity.Raw): a stored
+// changeset is applied, not inspected, and decoding 100k bodies would cost
+// several times their JSON in memory.
+func (c *Change) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Op         Op              `json:"o"`
+		Blueprint  string          `json:"b"`
+		Identifier string          `json:"i"`
+		Fields     []string        `json:"f"`
+		Entity     json.RawMessage `json:"e"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*c = Change{Op: w.Op, Blueprint: w.Blueprint, Identifier: w.Identifier, Fields: w.Fields}
+	if len(w.Entity) > 0 && string(w.Entity) != "null" {
+		c.Entity = &port.Entity{Blueprint: w.Blueprint, Identifier: w.Identifier, Raw: w.Entity}
+	}
+	return nil
+}
+
 func (c Change) key() string { return c.Blueprint + "/" + c.Identifier }
 
 // Summary renders the change as harborport_sync's `changes` shows it.
@@ -65,7 +86,8 @@ type Changeset struct {
 	SkippedDeletes int    `json:"sd,omitempty"`
 }
 
-const changesetVersion = 1
+// changesetVersion 2: entity bodies are stored as sent (no blueprint).
+const changesetVersion = 2
 
 // Empty reports whether applying the changeset would write nothing.
 func (cs *Changeset) Empty() bool { return cs == nil || len(cs.Changes) == 0 }
@@ -215,12 +237,6 @@ func DecodeChangeset(b []byte) (*Changeset, error) {
 	}
 	if cs.Version != changesetVersion {
 		return nil, fmt.Errorf("stored changeset has format %d, this harborport reads %d: run terraform refresh (or plan) again", cs.Version, changesetVersion)
-	}
-	for i := range cs.Changes {
-		if ent := cs.Changes[i].Entity; ent != nil {
-			ent.Blueprint = cs.Changes[i].Blueprint
-			ent.Identifier = cs.Changes[i].Identifier
-		}
 	}
 	return &cs, nil
 }

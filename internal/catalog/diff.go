@@ -105,10 +105,7 @@ func (d *differ) mergeOne(m *mapped) error {
 				cb.state[row] = -1
 				return nil
 			}
-			ent, err := m.entity()
-			if err != nil {
-				return err
-			}
+			ent := m.entity()
 			ch := Change{Op: OpUpdate, Blueprint: m.bp, Identifier: m.id, Fields: fields, Entity: ent}
 			if st > 0 {
 				d.updates[st-1] = ch
@@ -119,10 +116,7 @@ func (d *differ) mergeOne(m *mapped) error {
 			return nil
 		}
 	}
-	ent, err := m.entity()
-	if err != nil {
-		return err
-	}
+	ent := m.entity()
 	ch := Change{Op: OpCreate, Blueprint: m.bp, Identifier: m.id, Entity: ent}
 	key := ent.Key()
 	if i, ok := d.createAt[key]; ok {

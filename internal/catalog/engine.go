@@ -137,7 +137,7 @@ func (e *Engine) compute(ctx context.Context, missingOK bool) (*Report, error) {
 	}()
 
 	d := e.newDiffer()
-	pool := e.newMapPool(ready)
+	pool := e.newMapPool()
 	haveCur := false
 	// mergeReady merges finished jobs once current state is ready. It fails
 	// when reading current state did (compute returns that error).

@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"sync"
@@ -39,31 +38,22 @@ type mapJob struct {
 	errs  Sample[string]
 }
 
-// mapped is one entity with the hashes of its compared fields. Mapped
-// before Port's current state is ready (Port's search is one sequential
-// chain of pages, so it is often the last to finish), the entity waits as
-// its JSON, a fraction of the decoded form's memory, and is decoded again
-// only if it turns out to change.
+// mapped is one entity with the hashes of its compared fields. Its body is
+// kept as the JSON a bulk write sends (port.Entity.Raw), encoded by the
+// mapping worker: a 100k-entity first sync then holds ~0.5 KB per entity
+// instead of the decoded maps (several KB), and the Port client sends the
+// bytes as they are instead of marshalling again.
 type mapped struct {
 	bp, id string
-	ent    *port.Entity // nil while it waits as raw
 	raw    []byte
 	res    *resInfo
 	hashes []uint64 // aligned with res.refs
 	rels   []string // relation targets, when the diff protects them
 }
 
-// entity returns the mapped entity, decoding it if it waited as JSON.
-func (m *mapped) entity() (*port.Entity, error) {
-	if m.ent != nil {
-		return m.ent, nil
-	}
-	var e port.Entity
-	if err := json.Unmarshal(m.raw, &e); err != nil {
-		return nil, fmt.Errorf("entity %s/%s: decoding it again: %w", m.bp, m.id, err)
-	}
-	e.Blueprint, e.Identifier = m.bp, m.id
-	return &e, nil
+// entity returns the mapped entity, its body kept encoded.
+func (m *mapped) entity() *port.Entity {
+	return &port.Entity{Blueprint: m.bp, Identifier: m.id, Raw: m.raw}
 }
 
 // mapPool is the set of mapping workers of one compute.
@@ -71,13 +61,12 @@ type mapPool struct {
 	e       *Engine
 	jobs    chan *mapJob
 	wg      sync.WaitGroup
-	ready   <-chan struct{} // closed once Port's current state is read
 	protect bool
 }
 
-func (e *Engine) newMapPool(ready <-chan struct{}) *mapPool {
+func (e *Engine) newMapPool() *mapPool {
 	n := runtime.GOMAXPROCS(0)
-	p := &mapPool{e: e, jobs: make(chan *mapJob, 2*n), ready: ready, protect: e.mapping.CreateMissingRelatedEntities}
+	p := &mapPool{e: e, jobs: make(chan *mapJob, 2*n), protect: e.mapping.CreateMissingRelatedEntities}
 	for range n {
 		p.wg.Add(1)
 		go func() {
@@ -109,15 +98,6 @@ func (p *mapPool) submit(kind mapping.Kind, items []harbor.Item) []*mapJob {
 	return out
 }
 
-func (p *mapPool) isReady() bool {
-	select {
-	case <-p.ready:
-		return true
-	default:
-		return false
-	}
-}
-
 func (p *mapPool) run(j *mapJob) {
 	defer close(j.done)
 	rs := p.e.mapping.KindResources(j.kind)
@@ -141,12 +121,14 @@ func (p *mapPool) run(j *mapJob) {
 						m.rels = append(m.rels, relationIDs(v)...)
 					}
 				}
-				m.ent = &ent
-				if !p.isReady() {
-					if raw, err := json.Marshal(ent); err == nil { // else it waits decoded
-						m.ent, m.raw = nil, raw
-					}
+				ent.Blueprint = "" // the URL's on writes; m.bp keeps it
+				raw, err := ent.MarshalJSON()
+				if err != nil {
+					// jq output is JSON, so this is a bug, not a user error.
+					j.errs.add(fmt.Sprintf("%s: entity %s/%s cannot be encoded: %v", itemName(j.kind, it), m.bp, m.id, err))
+					continue
 				}
+				m.raw = raw
 				j.ents = append(j.ents, m)
 			}
 		}

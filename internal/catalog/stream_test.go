@@ -84,8 +84,16 @@ resources:
 			t.Fatalf("plans differ: %v vs %v", describe(again.Changeset.Changes), describe(first.Changeset.Changes))
 		}
 		for i, ch := range again.Changeset.Changes {
-			if *ch.Entity.Title != *first.Changeset.Changes[i].Entity.Title {
-				t.Fatalf("%s: a different item won: %q vs %q", ch.key(), *ch.Entity.Title, *first.Changeset.Changes[i].Entity.Title)
+			got, err := ch.Entity.Decoded()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := first.Changeset.Changes[i].Entity.Decoded()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *got.Title != *want.Title {
+				t.Fatalf("%s: a different item won: %q vs %q", ch.key(), *got.Title, *want.Title)
 			}
 		}
 	}

@@ -57,6 +57,27 @@ type Entity struct {
 	Team            any            `json:"-"`
 	Properties      map[string]any `json:"-"`
 	Relations       map[string]any `json:"-"`
+
+	// Raw, when set, is the entity's body already encoded as MarshalJSON
+	// would write it without the blueprint; Title through Relations are then
+	// unset, and MarshalJSON returns Raw as is. Large syncs keep their
+	// creates and updates this way: the JSON is a fraction of the decoded
+	// maps' memory and is what a bulk write sends anyway. Use Decoded to
+	// read the fields.
+	Raw json.RawMessage `json:"-"`
+}
+
+// Decoded returns e with its body decoded, when it is kept as Raw.
+func (e Entity) Decoded() (Entity, error) {
+	if e.Raw == nil {
+		return e, nil
+	}
+	var d Entity
+	if err := d.UnmarshalJSON(e.Raw); err != nil {
+		return e, fmt.Errorf("entity %s: %w", e.Key(), err)
+	}
+	d.Blueprint, d.Identifier = e.Blueprint, e.Identifier
+	return d, nil
 }
 
 // Key names an entity uniquely inside Port: "<blueprint>/<identifier>".
@@ -75,6 +96,9 @@ type wireEntity struct {
 // MarshalJSON writes the entity body Port expects. The blueprint is part of
 // the URL on writes, so it is omitted when empty.
 func (e Entity) MarshalJSON() ([]byte, error) {
+	if e.Raw != nil {
+		return e.Raw, nil // without the blueprint, which writes carry in the URL
+	}
 	w := wireEntity{Identifier: e.Identifier, Blueprint: e.Blueprint, Title: e.Title, Icon: e.Icon, Team: e.Team,
 		Properties: e.Properties, Relations: e.Relations}
 	if e.IdentifierQuery != nil {
