@@ -349,7 +349,11 @@ func (p *harborportProvider) Configure(ctx context.Context, req provider.Configu
 		Logger:             newLeveledLogger(ctx, "harbor"),
 	})
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root(sHarborURL.attr), "Invalid Harbor Configuration", err.Error())
+		at := sHarborURL.attr
+		if strings.HasPrefix(err.Error(), sHarborCA.attr) {
+			at = sHarborCA.attr // point at the attribute to fix
+		}
+		resp.Diagnostics.AddAttributeError(path.Root(at), "Invalid Harbor Configuration", err.Error())
 		return
 	}
 	// Harbor serves wrong credentials as anonymous rather than failing
@@ -359,11 +363,11 @@ func (p *harborportProvider) Configure(ctx context.Context, req provider.Configu
 	switch {
 	case errors.Is(err, harbor.ErrBadCredentials):
 		resp.Diagnostics.AddAttributeError(path.Root(sHarborPassword.attr), "Harbor Rejected the Credentials",
-			fmt.Sprintf("%s at %s. Check %s and %s; a robot account is written robot$name.", err, hc.BaseURL(), sHarborUsername.name(), sHarborPassword.name()))
+			fmt.Sprintf("%s. Check %s and %s; a robot account is written robot$name.", err, sHarborUsername.name(), sHarborPassword.name()))
 		return
 	case err != nil:
 		resp.Diagnostics.AddAttributeError(path.Root(sHarborURL.attr), "Unable to Reach Harbor",
-			fmt.Sprintf("Checking %s/api/v2.0/systeminfo failed: %s. Check %s, TLS (%s, %s) and the network path to Harbor.",
+			fmt.Sprintf("Checking %s/systeminfo failed: %s. Check %s, TLS (%s, %s) and the network path to Harbor.",
 				hc.BaseURL(), err, sHarborURL.name(), sHarborCA.name(), sHarborInsecure.name()))
 		return
 	}

@@ -422,29 +422,36 @@ func (r *syncResource) Create(ctx context.Context, req resource.CreateRequest, r
 		return
 	}
 	plan.ID = types.StringValue("harborport_sync")
-	r.applyLive(ctx, &plan, &resp.Diagnostics)
+	if !r.applyLive(ctx, &plan, &resp.Diagnostics) {
+		// Nothing was written: no state, so the next plan creates again with
+		// the configuration as it is then. A (tainted) state would keep the
+		// failing mapping, and its refresh would fail on it before any fix.
+		return
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 // applyLive computes the changeset now and applies it (create, or a changed
 // mapping, whose plan showed unknown changes). plan gets what was done.
-func (r *syncResource) applyLive(ctx context.Context, plan *syncModel, diags *diag.Diagnostics) {
+// reached is false when it stopped before writing anything to Port.
+func (r *syncResource) applyLive(ctx context.Context, plan *syncModel, diags *diag.Diagnostics) (reached bool) {
 	plan.Changes, plan.ChangeCounts = changesValue(nil), countsValue(catalog.Counts{})
 	eng, dd := r.engine(ctx, *plan)
 	diags.Append(dd...)
 	if diags.HasError() {
-		return
+		return false
 	}
 	rep, dd := compute(ctx, eng, false)
 	diags.Append(dd...)
 	if diags.HasError() {
-		return
+		return false
 	}
 	diags.Append(blocked(rep.Changeset)...)
 	if diags.HasError() {
-		return
+		return false
 	}
 	r.apply(ctx, eng, rep.Changeset, plan, diags)
+	return true
 }
 
 // apply performs cs and records it in plan; on failure plan says nothing is

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -196,6 +197,20 @@ func checkEndpoint(raw string) string {
 	return ""
 }
 
+// loopbackHost returns the endpoint's host when it is a loopback name or
+// address (only reachable from Harbor when Harbor itself runs the listener).
+func loopbackHost(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return ""
+	}
+	h := strings.ToLower(u.Hostname())
+	if ip := net.ParseIP(h); (ip != nil && ip.IsLoopback()) || h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return h
+	}
+	return ""
+}
+
 // normalizeEndpoint is the address as Harbor stores it: trimmed, without a
 // trailing '/', rebuilt as scheme://host + path (harbor-api.md §5).
 func normalizeEndpoint(raw string) string {
@@ -231,6 +246,12 @@ func (r *webhookResource) ValidateConfig(ctx context.Context, req resource.Valid
 	if known(m.Endpoint) {
 		if msg := checkEndpoint(m.Endpoint.ValueString()); msg != "" {
 			resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Invalid Webhook Endpoint", "endpoint "+msg+".")
+		} else if h := loopbackHost(m.Endpoint.ValueString()); h != "" {
+			resp.Diagnostics.AddAttributeWarning(path.Root("endpoint"), "Webhook Endpoint Is a Loopback Address",
+				fmt.Sprintf("endpoint points at %q, a loopback address: Harbor sends webhooks from its jobservice container, where "+
+					"that address is Harbor itself, so the listener would receive nothing. Use an address of the listener that Harbor "+
+					"can reach (its DNS name, a Kubernetes Service name or the host's IP); run from the Harbor host, "+
+					"curl -X POST <endpoint> must get the listener's 401 answer.", h))
 		}
 	}
 	if known(m.Secret) {
