@@ -718,3 +718,36 @@ func TestAccBadInput_fixMappingOfExistingSync(t *testing.T) {
 		t.Errorf("Port has %d harborUser entities; the sync no longer owns them and must leave them (want 1)", n)
 	}
 }
+
+// An unknown blueprint does not fail the plan: its preview tolerates missing
+// blueprints (harborport_blueprints may create them in the same apply) and
+// counts creates in it. Apply then fails before writing anything. The guide
+// says both.
+func TestAccBadInput_unknownBlueprintPlan(t *testing.T) {
+	e := newBadEnv(t, harborsim.Options{})
+	var row *badInput
+	for i := range badInputs {
+		if badInputs[i].name == "unknown blueprint in a mapping" {
+			row = &badInputs[i]
+		}
+	}
+	if row == nil {
+		t.Fatal("the catalogue lost its unknown-blueprint row")
+	}
+	diags := newTFWorkdir(t).apply(row.config(e))
+	var warnings []tfDiag
+	for _, d := range diags {
+		if d.Severity == "warning" {
+			warnings = append(warnings, d)
+		}
+	}
+	checkWarning(t, []string{"Catalog Sync Preview", "harborImage: 2 to create"}, warnings, regexp.MustCompile(badSecrets))
+	if errs := errorsOf(diags); len(errs) != 1 || errs[0].Summary != row.want[0] {
+		t.Errorf("want one %q error, got %v", row.want[0], errs)
+	}
+	for _, bp := range []string{"harborProject", "harborRepository", "harborArtifact", "harborUser"} {
+		if n := e.port.EntityCount(bp); n != 0 {
+			t.Errorf("%d %s entities were written", n, bp)
+		}
+	}
+}
