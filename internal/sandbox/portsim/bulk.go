@@ -46,6 +46,7 @@ func (s *Server) bulkUpsert(c *call) (int, any, error) {
 		}
 	}
 
+	nFail, failStatus := s.takeBulkFailures(len(inputs))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	bp, err := s.blueprintOf(c)
@@ -54,6 +55,15 @@ func (s *Server) bulkUpsert(c *call) (int, any, error) {
 	}
 	okList, errList := []any{}, []any{}
 	for i, in := range inputs {
+		if i < nFail { // Faults.BulkFailNext: refused, not written
+			ident := in.id
+			if ident == "" {
+				ident = "unknown"
+			}
+			errList = append(errList, map[string]any{"identifier": ident, "index": float64(i), "statusCode": float64(failStatus),
+				"error": codeInternal, "message": "portsim: injected per-entity failure"})
+			continue
+		}
 		e, created, werr := s.writeEntity(bp, in, o, fmt.Sprintf("body/entities/%d", i), c.now, c.actor)
 		if werr != nil {
 			var ae *apiError

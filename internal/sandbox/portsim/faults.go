@@ -21,8 +21,23 @@ type Faults struct {
 	RetryAfter     time.Duration // default 1s (headers carry whole seconds, min 1)
 	// ResetEpoch sends x-ratelimit-reset as UTC epoch seconds, as Port's docs
 	// say; otherwise relative seconds, as the TF provider assumes (port-api.md §1.4).
-	ResetEpoch   bool
-	Error5xxRate float64 // random fraction of requests answering 5xx (seeded)
+	ResetEpoch bool
+	// OmitRetryAfter leaves Retry-After off 429s, so only x-ratelimit-*
+	// tell the client when to come back (whether Port sends Retry-After is
+	// UNCONFIRMED, port-api.md §1.4).
+	OmitRetryAfter bool
+	Error5xxRate   float64 // random fraction of requests answering 5xx (seeded)
+	// BulkFailNext refuses the next N entities of bulk upserts one by one:
+	// the request answers 207 with those entities in errors[] (statusCode
+	// BulkFailStatus, default 500) and writes the others, as Port reports
+	// per-entity failures (port-api.md §1.6.2). INFERRED: which per-entity
+	// failures are transient is not documented.
+	BulkFailNext   int
+	BulkFailStatus int
+	// BodyLimit lowers the request body limit below Port's 1 MiB (a proxy in
+	// front with a smaller limit, or a change on Port's side): larger bodies
+	// answer 413 like Port's own limit. 0 = 1 MiB.
+	BodyLimit int
 	// RateLimit requests per RateLimitPeriod (a fixed window); 0 = unlimited.
 	// When set, x-ratelimit-{limit,remaining,reset,period} go on every response.
 	RateLimit       int
@@ -87,7 +102,9 @@ func (s *Server) admit(w http.ResponseWriter, now time.Time, exempt bool) (pre, 
 			limit = 15000 // last published "other APIs" budget per 5 min (port-api.md §1.4)
 		}
 		s.writeRateHeaders(w, now, limit, 0, retry, f.period())
-		w.Header().Set("Retry-After", strconv.FormatInt(wholeSeconds(retry), 10))
+		if !f.OmitRetryAfter {
+			w.Header().Set("Retry-After", strconv.FormatInt(wholeSeconds(retry), 10))
+		}
 		return rateLimited(), nil
 	}
 	if f.RateLimit > 0 {
@@ -98,7 +115,9 @@ func (s *Server) admit(w http.ResponseWriter, now time.Time, exempt bool) (pre, 
 		if s.window.count > f.RateLimit {
 			left := s.window.start.Add(f.period()).Sub(now)
 			s.writeRateHeaders(w, now, f.RateLimit, 0, left, f.period())
-			w.Header().Set("Retry-After", strconv.FormatInt(wholeSeconds(left), 10))
+			if !f.OmitRetryAfter {
+				w.Header().Set("Retry-After", strconv.FormatInt(wholeSeconds(left), 10))
+			}
 			return rateLimited(), nil
 		}
 		s.rateHeadersLocked(w, now)
@@ -154,4 +173,28 @@ func (s *Server) writeRateHeaders(w http.ResponseWriter, now time.Time, limit, r
 	} else {
 		h.Set("x-ratelimit-reset", strconv.FormatInt(wholeSeconds(reset), 10))
 	}
+}
+
+// bodyLimit is the request body limit in force.
+func (s *Server) bodyLimit() int {
+	s.ctl.Lock()
+	defer s.ctl.Unlock()
+	if s.faults.BodyLimit > 0 && s.faults.BodyLimit < maxBody {
+		return s.faults.BodyLimit
+	}
+	return maxBody
+}
+
+// takeBulkFailures consumes up to n of BulkFailNext and returns how many
+// entities of this bulk request to refuse, and with which status.
+func (s *Server) takeBulkFailures(n int) (int, int) {
+	s.ctl.Lock()
+	defer s.ctl.Unlock()
+	k := min(n, s.faults.BulkFailNext)
+	s.faults.BulkFailNext -= k
+	status := s.faults.BulkFailStatus
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	return k, status
 }

@@ -187,14 +187,19 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, pattern string, h h
 		return pre.status, pre.body(), 0
 	}
 
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	limit := s.bodyLimit()
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
 	if err != nil {
 		e := invalid("cannot read request body: %v", err)
 		return e.status, e.body(), len(body)
 	}
-	if len(body) > maxBody {
+	if len(body) > limit {
 		// Wording from the spec's 413 responses (port-api.md §1.1).
-		e := &apiError{status: http.StatusRequestEntityTooLarge, code: codeTooLarge, message: "Request body is too large (limit is 1MiB)"}
+		msg := "Request body is too large (limit is 1MiB)"
+		if limit != maxBody {
+			msg = fmt.Sprintf("Request body is too large (limit is %d bytes)", limit)
+		}
+		e := &apiError{status: http.StatusRequestEntityTooLarge, code: codeTooLarge, message: msg}
 		return e.status, e.body(), len(body)
 	}
 	c.body = body
