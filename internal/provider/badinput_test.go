@@ -161,7 +161,7 @@ var badInputs = []badInput{
 		want: []string{"Harbor Rejected the Credentials",
 			"Harbor accepted the request as anonymous: the username/password (HARBOR_USERNAME/HARBOR_PASSWORD) are wrong, or the robot is disabled/expired",
 			"/api/v2.0/systeminfo as \"admin\"). Check harbor_username (or HARBOR_USERNAME) and harbor_password (or HARBOR_PASSWORD); a robot account is written robot$name."},
-		where: `harbor_password = "wrong-password"`,
+		where: `harbor_username = "admin"`, // not the password line: terraform would quote the password
 		fix: func(e *badEnv) string {
 			return e.prov(harborAttrs(e.harborURL, "admin", "Harbor12345")) + blueprintsOnly
 		},
@@ -175,7 +175,7 @@ var badInputs = []badInput{
 			"Harbor accepted the request as anonymous",
 			"as \"sync\")",
 			"a robot account is written robot$name."},
-		where: `harbor_password`,
+		where: `harbor_username = "sync"`,
 		fix: func(e *badEnv) string {
 			return e.prov(harborAttrs(e.harborURL, "robot$sync", badRobotSecret)) + blueprintsOnly
 		},
@@ -318,7 +318,7 @@ var badInputs = []badInput{
 			"Port did not accept port_client_id (or PORT_CLIENT_ID) with port_client_secret (or PORT_CLIENT_SECRET) at",
 			"Port API POST /v1/auth/access_token: 401",
 			"Check both values (Port → Settings → Credentials) and that port_base_url names your region."},
-		where: `port_client_secret = "wrong-secret"`,
+		where: `port_client_id\s+= `, // not the secret line: terraform would quote the secret
 		fix:   func(e *badEnv) string { return e.prov("") + blueprintsOnly },
 	},
 	{

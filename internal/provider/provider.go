@@ -324,7 +324,9 @@ func (p *harborportProvider) Configure(ctx context.Context, req provider.Configu
 	// resource does work (Port answers 401 to bad client credentials, port-api.md §1.2).
 	if err := pc.Authenticate(ctx); err != nil {
 		if port.IsUnauthorized(err) || port.IsNotFound(err) {
-			resp.Diagnostics.AddAttributeError(path.Root(sPortSecret.attr), "Port Rejected the Credentials",
+			// At the client ID, not the secret: terraform prints the source
+			// line of the attribute, and a literal secret would be in it.
+			resp.Diagnostics.AddAttributeError(path.Root(sPortClientID.attr), "Port Rejected the Credentials",
 				fmt.Sprintf("Port did not accept %s with %s at %s: %s. Check both values (Port → Settings → Credentials) "+
 					"and that port_base_url names your region.", sPortClientID.name(), sPortSecret.name(), cfg.PortBaseURL, err))
 		} else {
@@ -362,7 +364,9 @@ func (p *harborportProvider) Configure(ctx context.Context, req provider.Configu
 	info, err := hc.Verify(ctx)
 	switch {
 	case errors.Is(err, harbor.ErrBadCredentials):
-		resp.Diagnostics.AddAttributeError(path.Root(sHarborPassword.attr), "Harbor Rejected the Credentials",
+		// At the username, not the password: terraform prints the source
+		// line of the attribute, and a literal password would be in it.
+		resp.Diagnostics.AddAttributeError(path.Root(sHarborUsername.attr), "Harbor Rejected the Credentials",
 			fmt.Sprintf("%s. Check %s and %s; a robot account is written robot$name.", err, sHarborUsername.name(), sHarborPassword.name()))
 		return
 	case err != nil:
