@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -25,7 +26,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/harborport/terraform-provider-harborport/internal/catalog"
+	"github.com/harborport/terraform-provider-harborport/internal/harbor"
 	"github.com/harborport/terraform-provider-harborport/internal/mapping"
+	"github.com/harborport/terraform-provider-harborport/internal/port"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/portsim"
 )
@@ -49,6 +53,7 @@ const (
 	auditWrongHarbor    = "SA5wrong-harbor-pw+/&=Lp3"
 	auditWrongPort      = "SA6wrong-port-secret+/&=Nv1"
 	auditWrongWebhook   = "SA7wrong-webhook-secret+/&=Hc2"
+	auditDriftedWebhook = "SA8drifted-webhook-secret+/&=Qw4"
 
 	auditPortClientID = "audit-client"
 	auditRobotName    = "audit"
@@ -151,8 +156,23 @@ func (s *leakScanner) find(data []byte) []string {
 }
 
 // scan records data as scanned under where and any leak in it.
-func (s *leakScanner) scan(where string, data []byte) {
-	leaks := s.find(data)
+func (s *leakScanner) scan(where string, data []byte) { s.scanExcept(where, data) }
+
+// scanExcept is scan for data where the named secrets belong.
+func (s *leakScanner) scanExcept(where string, data []byte, allowed ...string) {
+	var leaks []string
+	for _, l := range s.find(data) {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || strings.HasPrefix(l, a+" (")
+		}
+		if !ok {
+			leaks = append(leaks, l)
+		}
+	}
+	if len(allowed) > 0 {
+		where += " (" + strings.Join(allowed, ", ") + " allowed)"
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sources = append(s.sources, scannedSource{where, len(data), bytes.Count(data, []byte("\n"))})
@@ -650,7 +670,7 @@ func TestAccSecretsAudit(t *testing.T) {
 		"harbor admin password": auditHarborPassword, "harbor robot secret": auditRobotSecret,
 		"port client secret": auditPortSecret, "webhook secret": auditWebhookToken,
 		"wrong harbor password": auditWrongHarbor, "wrong port secret": auditWrongPort,
-		"wrong webhook secret": auditWrongWebhook,
+		"wrong webhook secret": auditWrongWebhook, "drifted webhook secret": auditDriftedWebhook,
 	})
 
 	// Simulators behind taps.
@@ -844,6 +864,10 @@ func TestAccSecretsAudit(t *testing.T) {
 	}
 	sc.scan("listener HTTP responses (refused webhooks, /metrics, /readyz, /healthz)", listenerResponses.Bytes())
 
+	// The listener has nothing left to do once Port equals what the mapping
+	// makes of Harbor; then terraform must find nothing either.
+	syncCheck := auditEngine(t, hsrv.URL, psrv.URL, mappingYAML)
+	waitCond(t, "Port in sync with Harbor", 60*time.Second, lis, syncCheck)
 	tf.run("plan-empty-A", with(trace, envCreds), 0, "plan", "-input=false", "-no-color", "-detailed-exitcode")
 	tf.run("show-state-A", with(trace, envCreds), 0, "show", "-json")
 
@@ -860,8 +884,25 @@ func TestAccSecretsAudit(t *testing.T) {
 	if err := os.WriteFile(mappingFile, []byte(strings.Replace(mappingYAML, "entityDeletionThreshold: 0.9", "entityDeletionThreshold: 0.8", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Someone changed the secret of the apps policy in Harbor: the plan must
+	// name the drift (pending "update: secret") without either value.
+	admin, err := harbor.New(harbor.Config{URL: hsrv.URL, Username: "admin", Password: auditHarborPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pols, err := admin.ListWebhookPolicies(context.Background(), "apps")
+	if err != nil || len(pols) != 1 || len(pols[0].Targets) != 1 {
+		t.Fatalf("apps webhook policies: %+v, %v", pols, err)
+	}
+	pols[0].Targets[0].AuthHeader = "Bearer " + auditDriftedWebhook
+	if err := admin.UpdateWebhookPolicy(context.Background(), "apps", pols[0]); err != nil {
+		t.Fatal(err)
+	}
 	jsonLog := []string{"TF_LOG=JSON", "TF_LOG_PROVIDER=TRACE"}
-	tf.run("plan-B", jsonLog, 0, "plan", "-input=false", "-no-color")
+	out, _ = tf.run("plan-B", jsonLog, 0, "plan", "-input=false", "-no-color")
+	if !strings.Contains(out, `"apps" = "update: secret"`) {
+		t.Errorf("the plan does not name the drifted webhook secret:\n%s", out)
+	}
 	tf.run("apply-B", jsonLog, 0, "apply", "-input=false", "-no-color", "-auto-approve")
 	tf.run("plan-empty-B", jsonLog, 0, "plan", "-input=false", "-no-color", "-detailed-exitcode")
 	tf.run("show-state-B", jsonLog, 0, "show", "-json")
@@ -939,6 +980,41 @@ variable "harbor_password" {
 	if spoolFiles == 0 {
 		t.Error("the listener's spool directory holds no file to scan")
 	}
+
+	// The saved plan (a zip: plan, prior state, configuration snapshot) holds
+	// the webhook secret by design (a sensitive variable and attribute), but
+	// none of the credentials, which came from the environment.
+	zr, err := zip.OpenReader(filepath.Join(tfDir, "audit.tfplan"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		sc.scanExcept("saved plan audit.tfplan: "+f.Name, b, "webhook secret")
+	}
+	zr.Close()
+	// Everything else terraform left in its directory (.terraform, the lock
+	// file, any crash log), but the provider binary and the files the test wrote.
+	skip := map[string]bool{"main.tf": true, "mapping.yaml": true, "audit.tfplan": true, "terraform.tfstate": true, "terraform.tfstate.backup": true}
+	_ = filepath.WalkDir(tfDir, func(p string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(tfDir, p)
+		switch {
+		case err != nil || skip[rel]:
+			return nil
+		case d.IsDir() && rel == filepath.Join(".terraform", "providers"):
+			return filepath.SkipDir
+		case !d.IsDir():
+			if b, err := os.ReadFile(p); err == nil {
+				sc.scan("terraform directory: "+rel, b)
+			}
+		}
+		return nil
+	})
 
 	// State and show -json: secrets only where sensitive.
 	for _, f := range []string{"terraform.tfstate", "terraform.tfstate.backup"} {
@@ -1025,7 +1101,7 @@ variable "harbor_password" {
 
 	// The logs really are the verbose ones.
 	traceLog, _ := os.ReadFile(filepath.Join(logDir, "04-apply-A.log"))
-	for _, want := range []string{"[TRACE]", "harborport_client", "sdk.framework"} {
+	for _, want := range []string{"[TRACE]", "harborport_client", "sdk.framework", "sdk.proto"} {
 		if !bytes.Contains(traceLog, []byte(want)) {
 			t.Errorf("the TRACE log of apply holds no %q: TF_LOG/TF_LOG_PROVIDER did not reach the provider", want)
 		}
@@ -1095,6 +1171,32 @@ func schemaSensitive(t *testing.T, out []byte) map[string][]string {
 		t.Fatal("providers schema -json holds no provider")
 	}
 	return res
+}
+
+// auditEngine returns a check that Port holds exactly what a full sync with
+// the mapping would write.
+func auditEngine(t *testing.T, harborURL, portURL, mappingYAML string) func() bool {
+	t.Helper()
+	hc, err := harbor.New(harbor.Config{URL: harborURL, Username: auditRobotUser, Password: auditRobotSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := port.New(port.Config{BaseURL: portURL, ClientID: auditPortClientID, ClientSecret: auditPortSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mapping.Parse(mappingYAML, "audit mapping")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := catalog.New(hc, pc, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() bool {
+		rep, err := eng.Compute(context.Background())
+		return err == nil && rep.Changeset.Empty()
+	}
 }
 
 func waitIdle(t *testing.T, hs *harborsim.Server) {
