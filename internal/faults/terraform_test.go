@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -132,17 +133,30 @@ func terraformInterrupted(t *testing.T, rep *report) {
 	skipUnlessFaults(t)
 	w := newWorld(t, rep, worldOpts{seed: syncSeed, noSync: true})
 	tf := newTerraform(t, w, tfConfig)
-	w.ps.SetFaults(portsim.Faults{Latency: 150 * time.Millisecond})
+	w.ps.SetFaults(portsim.Faults{Latency: 100 * time.Millisecond})
 
 	var out lockedBuffer
 	cmd := tf.command(&out, "apply", "-auto-approve", "-input=false")
 	var bulks atomic.Int32
+	var cancelled atomic.Bool
 	interrupted := make(chan struct{})
 	w.setPortHook(func(r *http.Request) {
-		// Ctrl-C while Port serves the second bulk write of the sync.
+		// Ctrl-C while Port serves the second bulk write of the sync; Port
+		// answers it only once the provider gave up on it (terraform told
+		// the provider to stop, which cancels its requests), so the
+		// interrupt lands mid-way however loaded the machine is.
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/entities/bulk") && bulks.Add(1) == 2 {
+			// Read the body first: only then does net/http watch the
+			// connection and cancel r.Context() when the client hangs up.
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 			close(interrupted)
+			select {
+			case <-r.Context().Done():
+				cancelled.Store(true)
+			case <-time.After(time.Minute):
+			}
 		}
 	})
 	if err := cmd.Start(); err != nil {
@@ -162,6 +176,9 @@ func terraformInterrupted(t *testing.T, rep *report) {
 	case <-interrupted:
 	default:
 		t.Fatalf("the apply finished before it could be interrupted (exit %v):\n%s", exitErr, out.String())
+	}
+	if !cancelled.Load() {
+		t.Fatalf("the provider did not cancel its in-flight Port request after the interrupt:\n%s", out.String())
 	}
 	if exitErr == nil {
 		t.Fatalf("terraform apply exited 0 after SIGINT:\n%s", out.String())
@@ -191,6 +208,6 @@ func terraformInterrupted(t *testing.T, rep *report) {
 	if code != 0 || !strings.Contains(text, "No changes.") {
 		t.Fatalf("the plan after the re-run is not empty (exit %d):\n%s", code, text)
 	}
-	rep.note("SIGINT at the 2nd bulk write: terraform said %q; %d creates left; the re-run applied them; next plan: No changes", applied, left.Create)
+	rep.note("SIGINT during the 2nd bulk write, which the provider cancelled: terraform said %q; %d creates left; the re-run applied them; next plan: No changes", applied, left.Create)
 	w.invariant(30 * time.Second)
 }
