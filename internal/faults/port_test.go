@@ -32,13 +32,13 @@ func driftedWorld(t *testing.T, rep *report) (*world, *catalog.Engine, *catalog.
 	w := newWorld(t, rep, worldOpts{seed: syncSeed})
 	w.drift(30, 10, 8)
 	eng := w.engine(harbor.Config{}, port.Config{})
+	w.hs.ResetRequests() // the table counts the plan and the apply
+	w.ps.ResetRequests()
 	cs := w.plan()
 	c := cs.Counts()
 	if c.Create == 0 || c.Update == 0 || c.Delete == 0 {
 		t.Fatalf("drift should need creates, updates and deletes: %+v", c)
 	}
-	w.hs.ResetRequests()
-	w.ps.ResetRequests()
 	return w, eng, cs
 }
 
