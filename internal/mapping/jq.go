@@ -221,7 +221,11 @@ func normalize(v any) (any, error) {
 	case int:
 		return float64(x), nil
 	case *big.Int:
+		// gojq keeps integers exact; beyond ±1.8e308 float64 is ±Inf.
 		f, _ := new(big.Float).SetInt(x).Float64()
+		if math.IsInf(f, 0) {
+			return nil, fmt.Errorf("integer result of %d digits is not representable in JSON", len(x.String()))
+		}
 		return f, nil
 	case []any:
 		out := make([]any, len(x))
