@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -54,6 +55,38 @@ type syncModel struct {
 
 // pendingKey holds the changeset computed by the last Read.
 const pendingKey = "pending"
+
+// refreshErrorKey holds the errors of the last Read, which ModifyPlan raises
+// unless the mapping or blueprints change (see Read).
+const refreshErrorKey = "refresh_error"
+
+type storedDiag struct {
+	Summary string `json:"s"`
+	Detail  string `json:"d"`
+}
+
+// encodeErrors keeps the error diagnostics as private state (JSON).
+func encodeErrors(diags diag.Diagnostics) []byte {
+	var out []storedDiag
+	for _, d := range diags.Errors() {
+		out = append(out, storedDiag{d.Summary(), d.Detail()})
+	}
+	b, _ := json.Marshal(out) // strings only: cannot fail
+	return b
+}
+
+func decodeErrors(b []byte) diag.Diagnostics {
+	var in []storedDiag
+	var diags diag.Diagnostics
+	if err := json.Unmarshal(b, &in); err != nil {
+		diags.AddError("Unreadable Stored Refresh Error", err.Error()+": run terraform plan again")
+		return diags
+	}
+	for _, d := range in {
+		diags.AddError(d.Summary, d.Detail)
+	}
+	return diags
+}
 
 const syncSource = "harborport_sync.mapping"
 
@@ -288,15 +321,30 @@ func (r *syncResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		return
 	}
 	eng, diags := r.engine(ctx, st)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	var rep *catalog.Report
+	if !diags.HasError() {
+		var more diag.Diagnostics
+		rep, more = compute(ctx, eng, false)
+		diags.Append(more...)
+	}
+	if diags.HasError() {
+		// The mapping in state cannot be computed now. Failing refresh would
+		// also fail the plan that fixes the mapping, and a destroy; so keep
+		// the state, warn, and let ModifyPlan raise the error unless the
+		// configuration changes the mapping or the blueprints.
+		resp.Diagnostics.Append(diags.Warnings()...)
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, pendingKey, nil)...)
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, refreshErrorKey, encodeErrors(diags))...)
+		first := diags.Errors()[0]
+		resp.Diagnostics.AddWarning("Catalog Changes Not Computed",
+			fmt.Sprintf("Refreshing harborport_sync with the mapping in state failed: %s: %s\n\n"+
+				"The state is kept. A plan with this mapping fails with the same error; a plan that changes the mapping "+
+				"(or the blueprints) computes with the new one.", first.Summary(), first.Detail()))
+		resp.Diagnostics.Append(resp.State.Set(ctx, &st)...)
 		return
 	}
-	rep, diags := compute(ctx, eng, false)
 	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, refreshErrorKey, nil)...)
 	var pending []byte
 	if cs := rep.Changeset; !cs.Empty() || cs.DeletesBlocked != "" {
 		b, err := cs.Encode()
@@ -348,6 +396,11 @@ func (r *syncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		return
 	}
 
+	if errs, diags := req.Private.GetKey(ctx, refreshErrorKey); len(errs) > 0 {
+		resp.Diagnostics.Append(diags...)
+		resp.Diagnostics.Append(decodeErrors(errs)...)
+		return
+	}
 	raw, diags := req.Private.GetKey(ctx, pendingKey)
 	resp.Diagnostics.Append(diags...)
 	cs, err := catalog.DecodeChangeset(raw)
