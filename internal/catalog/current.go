@@ -14,8 +14,9 @@ import (
 // per entity its identifier and one hash per compared field (hash.go), about
 // 100 bytes instead of the decoded JSON's kilobyte or so.
 type currentState struct {
-	bps   map[string]*currentBP
-	total int // distinct entities
+	bps     map[string]*currentBP
+	total   int      // distinct entities
+	missing []string // blueprints Port does not have (Preview only)
 }
 
 // currentBP is one blueprint's entities, one row each.
@@ -75,6 +76,7 @@ func (e *Engine) readCurrent(ctx context.Context, missingOK bool) (*currentState
 			continue
 		case port.IsNotFound(err) && missingOK:
 			cur.bps[bp] = &currentBP{paths: e.paths[bp], pos: map[string]int32{}}
+			cur.missing = append(cur.missing, bp)
 			continue
 		case port.IsNotFound(err):
 			err = fmt.Errorf("reading Port blueprint %q: it does not exist. Create it first (harborport_blueprints, "+

@@ -12,6 +12,9 @@ type Report struct {
 	Warnings   Sample[string] // mapping warnings (fields nulled, entities dropped)
 	ItemErrors Sample[string] // selector failures: they stop the delete phase
 	Items      map[string]int // Harbor items read per kind
+	// MissingBlueprints are the blueprints the mapping writes to that Port
+	// does not have yet (Preview only: they count as empty).
+	MissingBlueprints []string
 }
 
 // differ compares mapped entities with Port's current state as they come
@@ -143,7 +146,7 @@ func (d *differ) report() *Report {
 		Owned:                d.cur.total,
 		Threshold:            m.EntityDeletionThreshold,
 	}
-	rep := &Report{Changeset: cs, Items: map[string]int{}, Warnings: d.warnings, ItemErrors: d.errs}
+	rep := &Report{Changeset: cs, Items: map[string]int{}, Warnings: d.warnings, ItemErrors: d.errs, MissingBlueprints: d.cur.missing}
 	for k, n := range d.items {
 		rep.Items[string(k)] = n
 	}

@@ -727,9 +727,10 @@ func TestAccBadInput_fixMappingOfExistingSync(t *testing.T) {
 }
 
 // An unknown blueprint does not fail the plan: its preview tolerates missing
-// blueprints (harborport_blueprints may create them in the same apply) and
-// counts creates in it. Apply then fails before writing anything. The guide
-// says both.
+// blueprints (harborport_blueprints, or another provider's resource, may
+// create them in the same apply) and counts creates in it, but it warns about
+// a blueprint harborport_blueprints would not create. Apply then fails before
+// writing anything. The guide says all three.
 func TestAccBadInput_unknownBlueprintPlan(t *testing.T) {
 	e := newBadEnv(t, harborsim.Options{})
 	var row *badInput
@@ -749,6 +750,8 @@ func TestAccBadInput_unknownBlueprintPlan(t *testing.T) {
 		}
 	}
 	checkWarning(t, []string{"Catalog Sync Preview", "harborImage: 2 to create"}, warnings, regexp.MustCompile(badSecrets))
+	checkWarning(t, []string{"Blueprint Not in Port", `The mapping writes to "harborImage", which Port does not have and harborport_blueprints does not create.`,
+		"Apply will fail before writing anything unless another resource creates it first"}, warnings, regexp.MustCompile(badSecrets))
 	if errs := errorsOf(diags); len(errs) != 1 || errs[0].Summary != row.want[0] {
 		t.Errorf("want one %q error, got %v", row.want[0], errs)
 	}

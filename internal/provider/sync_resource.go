@@ -443,6 +443,7 @@ func (r *syncResource) livePreview(ctx context.Context, plan syncModel, resp *re
 		return
 	}
 	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(strangeBlueprints(ctx, plan, rep.MissingBlueprints)...)
 	cs := rep.Changeset
 	resp.Diagnostics.Append(blocked(cs)...)
 	c := cs.Counts()
@@ -466,6 +467,40 @@ func (r *syncResource) livePreview(ctx context.Context, plan syncModel, resp *re
 		fmt.Fprintf(&b, "  … and %d more\n", n-len(keys))
 	}
 	resp.Diagnostics.AddWarning("Catalog Sync Preview", strings.TrimRight(b.String(), "\n"))
+}
+
+// strangeBlueprints warns about blueprints the mapping writes to that Port
+// does not have and that harborport_blueprints would not create either (the
+// defaults, or the identifiers passed in `blueprints`): apply will fail unless
+// some other resource creates them first. With `blueprints` unknown (wired
+// from a harborport_blueprints being created) nothing can be said.
+func strangeBlueprints(ctx context.Context, plan syncModel, missing []string) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if len(missing) == 0 || plan.Blueprints.IsUnknown() {
+		return diags
+	}
+	expected := map[string]bool{}
+	for _, id := range mapping.DefaultIDs() {
+		expected[id] = true
+	}
+	var given map[string]string
+	diags.Append(plan.Blueprints.ElementsAs(ctx, &given, false)...)
+	for _, id := range given {
+		expected[id] = true
+	}
+	var odd []string
+	for _, bp := range missing {
+		if !expected[bp] {
+			odd = append(odd, fmt.Sprintf("%q", bp))
+		}
+	}
+	if len(odd) > 0 {
+		diags.AddAttributeWarning(path.Root("mapping"), "Blueprint Not in Port",
+			fmt.Sprintf("The mapping writes to %s, which Port does not have and harborport_blueprints does not create. "+
+				"Apply will fail before writing anything unless another resource creates it first (then give harborport_sync "+
+				"a depends_on on that resource). Otherwise fix the blueprint in the mapping.", strings.Join(odd, ", ")))
+	}
+	return diags
 }
 
 func (r *syncResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
