@@ -37,11 +37,12 @@ var ErrPartial = errors.New("some changes were not applied")
 // recomputes from Harbor and Port, shows it again. A whole-call failure
 // (Port down, credentials revoked) stops at once; the changes already
 // confirmed are counted.
-func (e *Engine) Apply(ctx context.Context, cs *Changeset) (Result, error) {
-	var res Result
+func (e *Engine) Apply(ctx context.Context, cs *Changeset) (res Result, err error) {
 	if cs.Empty() {
 		return res, nil
 	}
+	ap := e.startApply(len(cs.Changes))
+	defer func() { ap.end(e, res, err) }()
 	opt := port.UpsertOptions{Merge: cs.Merge, CreateMissingRelated: cs.CreateMissingRelated}
 	for start := 0; start < len(cs.Changes); {
 		// A run: consecutive changes with the same blueprint and kind of write.
@@ -54,8 +55,12 @@ func (e *Engine) Apply(ctx context.Context, cs *Changeset) (Result, error) {
 		run := cs.Changes[start:end]
 		start = end
 
+		ap.runStarted(first.Blueprint, first.Op, len(run))
+		before := res
 		if first.Op == OpDelete {
-			if err := e.applyDeletes(ctx, first.Blueprint, run, cs.DeleteDependents, &res); err != nil {
+			err := e.applyDeletes(ctx, first.Blueprint, run, cs.DeleteDependents, &res)
+			ap.runEnded(first.Blueprint, first.Op, len(run), res.Done()-before.Done(), len(res.Failed)-len(before.Failed))
+			if err != nil {
 				return res, err
 			}
 			continue
@@ -77,6 +82,7 @@ func (e *Engine) Apply(ctx context.Context, cs *Changeset) (Result, error) {
 				res.Updated++
 			}
 		}
+		ap.runEnded(first.Blueprint, first.Op, len(run), res.Done()-before.Done(), len(res.Failed)-len(before.Failed))
 		if err != nil {
 			return res, fmt.Errorf("writing %s entities: %w", first.Blueprint, err)
 		}

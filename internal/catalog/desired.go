@@ -36,13 +36,14 @@ func (s *Sample[T]) add(v T) {
 // Harbor's order. Filters are pushed down to Harbor's q= when exactly one
 // resource reads a kind (with several, each needs its own superset, and one
 // unfiltered listing is cheaper); every selector still runs locally.
-func (e *Engine) readHarbor(ctx context.Context, submit func(mapping.Kind, []harbor.Item) error) error {
+func (e *Engine) readHarbor(ctx context.Context, cp *computeProgress, submit func(mapping.Kind, []harbor.Item) error) error {
 	var allRepos []harbor.Item // shared by the repository and artifact kinds when unfiltered
 	for _, kind := range mapping.Kinds {
 		rs := e.mapping.KindResources(kind)
 		if len(rs) == 0 {
 			continue
 		}
+		cp.readStart(kind)
 		var sel *mapping.Selector
 		if len(rs) == 1 {
 			sel = &rs[0].Selector
@@ -89,6 +90,7 @@ func (e *Engine) readHarbor(ctx context.Context, submit func(mapping.Kind, []har
 			if err != nil {
 				return fetchError(kind, err)
 			}
+			cp.readEnd(kind)
 			continue
 		}
 		if err != nil {
@@ -97,6 +99,7 @@ func (e *Engine) readHarbor(ctx context.Context, submit func(mapping.Kind, []har
 		if err := submit(kind, items); err != nil {
 			return err
 		}
+		cp.readEnd(kind)
 	}
 	return nil
 }

@@ -33,6 +33,7 @@ type differ struct {
 	warnings   Sample[string]
 	errs       Sample[string]
 	items      map[mapping.Kind]int
+	progress   *computeProgress
 }
 
 func (e *Engine) newDiffer() *differ {
@@ -83,6 +84,7 @@ func (d *differ) mergeJob(j *mapJob) error {
 			return err
 		}
 	}
+	d.progress.mapped(j.kind, j.n, len(j.ents))
 	return nil
 }
 

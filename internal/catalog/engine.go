@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
 	"github.com/harborport/terraform-provider-harborport/internal/mapping"
@@ -30,6 +31,9 @@ type Engine struct {
 	includes map[string][]string            // blueprint → search include paths
 	paths    map[string][]string            // blueprint → compared paths (currentBP columns)
 	res      map[*mapping.Resource]*resInfo // compared fields per resource
+
+	progress      Progress      // WithProgress; nil reports nothing
+	progressEvery time.Duration // at most this often while a read or apply runs
 }
 
 // kindRank is design.md's upsert order: project → user → repository →
@@ -94,13 +98,19 @@ func (e *Engine) Mapping() *mapping.Config { return e.mapping }
 // Compute reads Harbor and Port and returns the changeset that would make
 // Port match Harbor, with the mapping problems met on the way.
 func (e *Engine) Compute(ctx context.Context) (*Report, error) {
-	return e.compute(ctx, false)
+	cp := e.startCompute("sync plan")
+	rep, err := e.compute(ctx, false, cp)
+	cp.end(e, rep)
+	return rep, err
 }
 
 // Preview is Compute for a plan that will create the blueprints first: a
 // blueprint missing in Port counts as empty instead of failing.
 func (e *Engine) Preview(ctx context.Context) (*Report, error) {
-	return e.compute(ctx, true)
+	cp := e.startCompute("sync preview")
+	rep, err := e.compute(ctx, true, cp)
+	cp.end(e, rep)
+	return rep, err
 }
 
 // compute reads Harbor and Port at the same time, and diffs as it goes:
@@ -109,7 +119,7 @@ func (e *Engine) Preview(ctx context.Context) (*Report, error) {
 // mapped entity is compared as soon as current state is ready, so only the
 // entities that change are kept (plus one small row per Port entity). The
 // first failure cancels the other read and is the error returned.
-func (e *Engine) compute(ctx context.Context, missingOK bool) (*Report, error) {
+func (e *Engine) compute(ctx context.Context, missingOK bool, cp *computeProgress) (*Report, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -131,12 +141,13 @@ func (e *Engine) compute(ctx context.Context, missingOK bool) (*Report, error) {
 	ready := make(chan struct{})
 	go func() {
 		defer close(ready)
-		if cur, curErr = e.readCurrent(ctx, missingOK); curErr != nil {
+		if cur, curErr = e.readCurrent(ctx, missingOK, cp); curErr != nil {
 			fail(curErr)
 		}
 	}()
 
 	d := e.newDiffer()
+	d.progress = cp
 	pool := e.newMapPool()
 	haveCur := false
 	// mergeReady merges finished jobs once current state is ready. It fails
@@ -159,7 +170,8 @@ func (e *Engine) compute(ctx context.Context, missingOK bool) (*Report, error) {
 		}
 		return d.merge(wait)
 	}
-	err := e.readHarbor(ctx, func(kind mapping.Kind, items []harbor.Item) error {
+	err := e.readHarbor(ctx, cp, func(kind mapping.Kind, items []harbor.Item) error {
+		cp.read(kind, len(items))
 		d.queue(pool.submit(kind, items))
 		return mergeReady(false)
 	})

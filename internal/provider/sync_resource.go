@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/harborport/terraform-provider-harborport/internal/catalog"
 	"github.com/harborport/terraform-provider-harborport/internal/mapping"
@@ -250,7 +251,19 @@ func (r *syncResource) engine(ctx context.Context, m syncModel) (*catalog.Engine
 		diags.AddAttributeError(path.Root("mapping"), "Invalid Mapping", err.Error())
 		return nil, diags
 	}
-	return eng, diags
+	return eng.WithProgress(tflogProgress(ctx)), diags
+}
+
+// tflogProgress forwards the engine's progress lines to tflog at INFO, so
+// TF_LOG=INFO shows a long sync's per-kind counts and rates and its summary.
+func tflogProgress(ctx context.Context) catalog.Progress {
+	return func(msg string, kv ...any) {
+		fields := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			fields[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		tflog.Info(ctx, msg, fields)
+	}
 }
 
 // compute reads Harbor and Port; problems met on the way become warnings.

@@ -154,7 +154,13 @@ func Run(ctx context.Context, o Options, log *slog.Logger, ready func(addr strin
 // resyncLoop runs a full sync every interval: Harbor drops events after 3
 // failed attempts (harbor-api.md §6.2), so this is what bounds staleness.
 // The deletion threshold guards it as it guards terraform apply.
+//
+// While it runs, the engine logs at info what terraform shows under
+// TF_LOG=INFO: per Harbor kind the items read and mapped and the rate (at
+// most every 2 s, and when the kind is done), per blueprint the writes, and
+// a summary line for the plan and for the apply.
 func resyncLoop(ctx context.Context, eng *catalog.Engine, every time.Duration, log *slog.Logger) {
+	eng = eng.WithProgress(func(msg string, kv ...any) { log.Info(msg, append(kv, "component", "resync")...) })
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

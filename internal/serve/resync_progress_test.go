@@ -1,0 +1,135 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/harborport/terraform-provider-harborport/internal/blueprint"
+	"github.com/harborport/terraform-provider-harborport/internal/catalog"
+	"github.com/harborport/terraform-provider-harborport/internal/harbor"
+	"github.com/harborport/terraform-provider-harborport/internal/mapping"
+	"github.com/harborport/terraform-provider-harborport/internal/port"
+	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
+	"github.com/harborport/terraform-provider-harborport/internal/sandbox/portsim"
+)
+
+// lockedBuffer is an io.Writer safe for the resync goroutine and the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// The listener's periodic resync logs the same progress lines as terraform
+// under TF_LOG=INFO: per-kind counts, and the plan and apply summaries.
+func TestResyncLoopLogsProgress(t *testing.T) {
+	hs := harborsim.New(harborsim.Options{NoLibraryProject: true})
+	t.Cleanup(func() { hs.Close() })
+	hsrv := httptest.NewServer(hs)
+	t.Cleanup(hsrv.Close)
+	ps := portsim.New(portsim.Options{ClientID: "resync-id", ClientSecret: "resync-port-secret", MigrationPolls: 1})
+	psrv := httptest.NewServer(ps)
+	t.Cleanup(psrv.Close)
+	hs.CreateProject("apps", false)
+	for i := range 3 {
+		if _, err := hs.PushArtifact("apps", "web", []string{fmt.Sprintf("v%d", i)}, harborsim.PushOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hc, err := harbor.New(harbor.Config{URL: hsrv.URL, Username: "admin", Password: "Harbor12345"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := port.New(port.Config{BaseURL: psrv.URL, ClientID: "resync-id", ClientSecret: "resync-port-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	set := blueprint.Desired(nil)
+	for _, k := range blueprint.Kinds {
+		if _, err := pc.CreateBlueprint(ctx, blueprint.Bare(set[k])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range blueprint.Kinds {
+		if bp := set[k]; len(bp.Relations) > 0 {
+			if _, err := pc.PatchBlueprint(ctx, bp.Identifier, map[string]any{"relations": bp.Relations}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	eng, err := catalog.New(hc, pc, mapping.Default(mapping.DefaultIDs()))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var out lockedBuffer
+	log := slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		resyncLoop(ctx, eng, 10*time.Millisecond, log)
+	}()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(out.String(), `"msg":"periodic resync done"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no resync finished in 2 minutes; logs:\n%s", out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+
+	// The first resync: 1 project, 1 user (admin), 1 repository, 3 artifacts.
+	type line map[string]any
+	var lines []line
+	for _, raw := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var l line
+		if err := json.Unmarshal([]byte(raw), &l); err != nil {
+			t.Fatalf("not JSON: %q", raw)
+		}
+		lines = append(lines, l)
+	}
+	find := func(prefix string) line {
+		for _, l := range lines {
+			if msg, _ := l["msg"].(string); strings.HasPrefix(msg, prefix) {
+				return l
+			}
+		}
+		t.Fatalf("no line starting %q in:\n%s", prefix, out.String())
+		return nil
+	}
+	art := find("harborport: sync plan: Harbor artifacts done: 3 read, 3 mapped to 3 entities in ")
+	if art["component"] != "resync" || art["level"] != "INFO" || art["items_read"] != 3.0 || art["kind"] != "artifact" {
+		t.Fatalf("artifact line: %v", art)
+	}
+	find("harborport: sync plan: Harbor projects done: 1 read, 1 mapped to 1 entities in ")
+	sum := find("harborport: sync plan computed: 4 blueprints, 6 entities desired, create=6 update=0 delete=0 unchanged=0 in ")
+	if sum["create"] != 6.0 || sum["port_search_pages"] != 4.0 {
+		t.Fatalf("plan summary: %v", sum)
+	}
+	find("harborport: sync applied: created=6 updated=0 deleted=0 failed=0 of 6 changes in ")
+	if strings.Contains(out.String(), "resync-port-secret") || strings.Contains(out.String(), "Harbor12345") {
+		t.Fatal("a secret is in the logs")
+	}
+}
