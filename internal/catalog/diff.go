@@ -123,7 +123,9 @@ func (d *differ) mergeOne(m *mapped) error {
 	}
 	ent := m.entity()
 	ch := Change{Op: OpCreate, Blueprint: m.bp, Identifier: m.id, Entity: ent}
-	key := ent.Key()
+	// Not ent.Key(): blueprint identifiers may hold "/", so "a"+"b/c" and
+	// "a/b"+"c" would meet; NUL appears in neither.
+	key := m.bp + "\x00" + m.id
 	if i, ok := d.createAt[key]; ok {
 		d.creates[i] = ch
 		d.createRels[i] = m.rels
