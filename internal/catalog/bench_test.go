@@ -216,6 +216,9 @@ func startSandbox(b *testing.B, bin, seed string) *sandbox {
 	cmd := exec.Command(bin, "-demo-data=false", "-harbor-no-library", "-harbor-seed", seed, "-harbor-seed-users", "5",
 		"-latency", benchLatency.String(), "-port-client-id", benchClientID, "-port-client-secret", benchSecret,
 		"-addr-file", addrFile)
+	if prof := os.Getenv("HARBORPORT_BENCH_SANDBOX_CPUPROFILE"); prof != "" {
+		cmd.Args = append(cmd.Args, "-cpuprofile", prof) // the last sandbox's run wins
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		b.Fatalf("starting the sandbox: %v", err)

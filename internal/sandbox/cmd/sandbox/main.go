@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -44,9 +45,20 @@ func main() {
 	noLibrary := flag.Bool("harbor-no-library", false, "start Harbor without its default public \"library\" project")
 	latency := flag.Duration("latency", 0, "fixed delay added to every API request of both simulators (e.g. 5ms), for benchmarks")
 	addrFile := flag.String("addr-file", "", "write KEY=URL lines here once listening (for scripts)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here (for profiling the simulators under a benchmark)")
 	flag.Parse()
 	if *latency < 0 {
 		log.Fatalf("sandbox: -latency %v: must not be negative", *latency)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatalf("sandbox: -cpuprofile: %v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatalf("sandbox: -cpuprofile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 
 	ps := portsim.New(portsim.Options{ClientID: *clientID, ClientSecret: *clientSecret})
