@@ -18,6 +18,7 @@ import (
 
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
 	"github.com/harborport/terraform-provider-harborport/internal/port"
+	"github.com/harborport/terraform-provider-harborport/internal/testenv"
 )
 
 // Benchmarks of a full resync and of a no-op plan against the simulators
@@ -28,7 +29,7 @@ import (
 //	HARBORPORT_BENCH_LARGE=1 go test ./internal/catalog -run '^$' -bench . -benchtime 1x # + 100k
 //
 // The simulators run in a separate process (the sandbox command, built once
-// per benchmark), so the test process's CPU time and peak RSS are the
+// per test run), so the test process's CPU time and peak RSS are the
 // engine's and its clients' alone; the sandbox's are reported separately.
 //
 // Metrics per op: requests per endpoint group, ideal_ms = minimum request
@@ -68,7 +69,7 @@ func (s benchSize) skip(b *testing.B) {
 
 // BenchmarkResync times Compute + Apply into an empty Port.
 func BenchmarkResync(b *testing.B) {
-	bin := buildSandbox(b)
+	bin := testenv.Build(b, testenv.ModulePath+"/internal/sandbox/cmd/sandbox")
 	for _, size := range benchSizes {
 		b.Run(size.name, func(b *testing.B) {
 			size.skip(b)
@@ -122,7 +123,7 @@ func BenchmarkResync(b *testing.B) {
 // BenchmarkNoopPlan times Compute after a full apply: it must find nothing
 // to do, write nothing and read each blueprint in ceil(n/1000) pages.
 func BenchmarkNoopPlan(b *testing.B) {
-	bin := buildSandbox(b)
+	bin := testenv.Build(b, testenv.ModulePath+"/internal/sandbox/cmd/sandbox")
 	for _, size := range benchSizes {
 		b.Run(size.name, func(b *testing.B) {
 			size.skip(b)
@@ -181,18 +182,6 @@ func BenchmarkNoopPlan(b *testing.B) {
 			reportBench(b, got, min, cpu, sb)
 		})
 	}
-}
-
-// buildSandbox builds the simulators' standalone command into a temporary
-// directory (the build cache makes the second build cheap).
-func buildSandbox(b *testing.B) string {
-	b.Helper()
-	bin := filepath.Join(b.TempDir(), "sandbox")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/harborport/terraform-provider-harborport/internal/sandbox/cmd/sandbox")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("building the sandbox: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // sandbox is a running simulators process.
@@ -269,7 +258,7 @@ func (sb *sandbox) clients(b *testing.B) (*harbor.Client, *port.Client) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := createBlueprints(context.Background(), pc); err != nil {
+	if err := testenv.CreateDefaultBlueprints(context.Background(), pc); err != nil {
 		b.Fatal(err)
 	}
 	return hc, pc

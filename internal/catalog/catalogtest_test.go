@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/harborport/terraform-provider-harborport/internal/blueprint"
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
 	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 	"github.com/harborport/terraform-provider-harborport/internal/port"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/portsim"
+	"github.com/harborport/terraform-provider-harborport/internal/testenv"
 )
 
 // Test wiring: the strict simulators behind httptest, driven through the
@@ -116,31 +116,11 @@ func startPort(t testing.TB, o envOptions) (*portsim.Server, *port.Client, func(
 		psrv.Close()
 		t.Fatal(err)
 	}
-	if err := createBlueprints(context.Background(), pc); err != nil {
+	if err := testenv.CreateDefaultBlueprints(context.Background(), pc); err != nil {
 		psrv.Close()
 		t.Fatal(err)
 	}
 	return psim, pc, psrv.Close
-}
-
-// createBlueprints creates the four default blueprints through the Port
-// client in the provider's stages: every blueprint bare, then the relations
-// (port-api.md §1.5), so relation targets always exist.
-func createBlueprints(ctx context.Context, pc *port.Client) error {
-	set := blueprint.Desired(nil)
-	for _, k := range blueprint.Kinds {
-		if _, err := pc.CreateBlueprint(ctx, blueprint.Bare(set[k])); err != nil {
-			return fmt.Errorf("creating blueprint %s: %w", set[k].Identifier, err)
-		}
-	}
-	for _, k := range blueprint.Kinds {
-		if bp := set[k]; len(bp.Relations) > 0 {
-			if _, err := pc.PatchBlueprint(ctx, bp.Identifier, map[string]any{"relations": bp.Relations}); err != nil {
-				return fmt.Errorf("relations of %s: %w", bp.Identifier, err)
-			}
-		}
-	}
-	return nil
 }
 
 // engine builds an engine for the default mapping, or for yaml when given.

@@ -1,15 +1,10 @@
 package faults
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -17,13 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/harborport/terraform-provider-harborport/internal/blueprint"
 	"github.com/harborport/terraform-provider-harborport/internal/catalog"
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
 	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 	"github.com/harborport/terraform-provider-harborport/internal/port"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/portsim"
+	"github.com/harborport/terraform-provider-harborport/internal/testenv"
+	"github.com/harborport/terraform-provider-harborport/internal/testenv/synccheck"
 )
 
 // Credentials of the simulated services. The secrets are checked to never
@@ -111,26 +107,25 @@ func newWorld(t *testing.T, rep *report, o worldOpts) *world {
 	if o.delivery.BackoffScale == 0 {
 		o.delivery.BackoffScale = 0.001
 	}
-	hs := harborsim.New(harborsim.Options{Delivery: o.delivery, Clock: time.Now})
-	t.Cleanup(func() { hs.Close() })
-	hsrv := httptest.NewServer(hs)
-	t.Cleanup(hsrv.Close)
-	ps := portsim.New(portsim.Options{ClientID: portClientID, ClientSecret: portClientSecret, Seed: 7})
-	w := &world{t: t, rep: rep, hs: hs, ps: ps, harborURL: hsrv.URL}
-	psrv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		w.hookMu.Lock()
-		hook := w.portHook
-		w.hookMu.Unlock()
-		if hook != nil {
-			hook(r)
-		}
-		ps.ServeHTTP(rw, r)
-	}))
-	t.Cleanup(psrv.Close)
-	w.portURL = psrv.URL
+	w := &world{t: t, rep: rep}
+	sims := testenv.StartSims(t, harborsim.Options{Delivery: o.delivery, Clock: time.Now},
+		portsim.Options{ClientID: portClientID, ClientSecret: portClientSecret, Seed: 7},
+		func(ps http.Handler) http.Handler {
+			return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+				w.hookMu.Lock()
+				hook := w.portHook
+				w.hookMu.Unlock()
+				if hook != nil {
+					hook(r)
+				}
+				ps.ServeHTTP(rw, r)
+			})
+		})
+	hs, ps := sims.Harbor, sims.Port
+	w.hs, w.ps, w.harborURL, w.portURL = hs, ps, sims.HarborURL, sims.PortURL
 	// Harbor sends Connection: close-less keep-alives; long-hanging handlers
 	// must not hold the test's Cleanup: close client connections first.
-	t.Cleanup(hsrv.CloseClientConnections)
+	t.Cleanup(sims.HarborServer.CloseClientConnections)
 
 	hs.CreateProject("apps", false)
 	if o.seed != nil {
@@ -180,23 +175,7 @@ func (w *world) engine(hcfg harbor.Config, pcfg port.Config) *catalog.Engine {
 }
 
 // setBlueprints creates the default blueprints in Port, as harborport_blueprints does.
-func (w *world) setBlueprints() {
-	set := blueprint.Desired(nil)
-	for _, bare := range []bool{true, false} {
-		for _, k := range blueprint.Kinds {
-			bp := set[k]
-			if bare {
-				bp = blueprint.Bare(bp)
-			}
-			b, _ := json.Marshal(bp)
-			var m map[string]any
-			_ = json.Unmarshal(b, &m)
-			if err := w.ps.SetBlueprint(m); err != nil {
-				w.t.Fatal(err)
-			}
-		}
-	}
-}
+func (w *world) setBlueprints() { testenv.SetDefaultBlueprints(w.t, w.ps) }
 
 // sync is a full sync as terraform apply of harborport_sync runs it:
 // compute the changeset from Harbor and Port, then apply it.
@@ -236,15 +215,7 @@ func (w *world) plan() *catalog.Changeset {
 func (w *world) inSync() (bool, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rep, err := w.checker.Compute(ctx)
-	if err != nil {
-		return false, err.Error()
-	}
-	if rep.Changeset.Empty() {
-		return true, ""
-	}
-	c := rep.Changeset.Counts()
-	return false, fmt.Sprintf("%d to create, %d to update, %d to delete: %v", c.Create, c.Update, c.Delete, rep.Changeset.Preview(8))
+	return synccheck.InSync(ctx, w.checker)
 }
 
 func (w *world) mustInSync(when string) {
@@ -386,47 +357,14 @@ func (w *world) drift(newArtifacts, rescans, deletes int) {
 
 // ---- the listener process ----
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
-)
-
-// providerBinary builds terraform-provider-harborport once per run; its
-// directory doubles as terraform's dev_overrides directory.
-func providerBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "harborport-faults")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binDir = dir
-		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "terraform-provider-harborport"),
-			"github.com/harborport/terraform-provider-harborport").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return filepath.Join(binDir, "terraform-provider-harborport")
-}
-
 // listenerProc is `terraform-provider-harborport serve` as a child process.
 // Restarts keep the address (Harbor's policy points there) and the spool.
 type listenerProc struct {
+	*testenv.Listener
 	w       *world
 	dataDir string
-	addr    string // host:port once started
-	user    string // Harbor account
+	user    string // Harbor account, read at each start
 	pass    string
-	proc    *exec.Cmd
-	done    chan struct{}
-	logMu   sync.Mutex
-	logs    strings.Builder
 }
 
 // startListener runs the listener with the given Harbor credentials and
@@ -434,114 +372,52 @@ type listenerProc struct {
 func (w *world) startListener(user, pass string) *listenerProc {
 	w.t.Helper()
 	l := &listenerProc{w: w, dataDir: w.t.TempDir(), user: user, pass: pass}
+	l.Listener = &testenv.Listener{Bin: testenv.ProviderBinary(w.t), StartTimeout: 30 * time.Second,
+		Args: []string{"--data-dir", l.dataDir, "--log-format", "text", "--log-level", "debug"}}
 	w.listener = l
 	l.start("")
-	w.t.Cleanup(func() { l.stop(syscall.SIGTERM) })
 	_, err := w.admin.CreateWebhookPolicy(context.Background(), "apps", harbor.WebhookPolicy{Name: "harborport", Enabled: true,
 		EventTypes: []string{"PUSH_ARTIFACT", "DELETE_ARTIFACT", "PULL_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED"},
-		Targets:    []harbor.WebhookTarget{{Type: "http", Address: "http://" + l.addr + "/integration/webhook", AuthHeader: webhookSecret, PayloadFormat: "CloudEvents"}}})
+		Targets:    []harbor.WebhookTarget{{Type: "http", Address: l.URL() + "/integration/webhook", AuthHeader: webhookSecret, PayloadFormat: "CloudEvents"}}})
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	return l
 }
 
-// start runs the process; fileLimitKB > 0 runs it under `ulimit -f` (a
+// start runs the process; fileLimitKB != "" runs it under `ulimit -f` (a
 // full file system for the spool: writes past the limit fail with EFBIG).
 func (l *listenerProc) start(fileLimitKB string) {
-	t := l.w.t
-	t.Helper()
-	listen := "127.0.0.1:0"
-	if l.addr != "" {
-		listen = l.addr
-	}
-	args := []string{"serve", "--listen", listen, "--data-dir", l.dataDir, "--log-format", "text", "--log-level", "debug"}
-	var cmd *exec.Cmd
-	if fileLimitKB != "" {
-		cmd = exec.Command("bash", append([]string{"-c", `ulimit -f "$1" && shift && exec "$@"`, "bash", fileLimitKB, providerBinary(t)}, args...)...)
-	} else {
-		cmd = exec.Command(providerBinary(t), args...)
-	}
-	cmd.Env = append(os.Environ(), "HARBOR_URL="+l.w.harborURL, "HARBOR_USERNAME="+l.user, "HARBOR_PASSWORD="+l.pass,
-		"PORT_BASE_URL="+l.w.portURL, "PORT_CLIENT_ID="+portClientID, "PORT_CLIENT_SECRET="+portClientSecret,
+	l.w.t.Helper()
+	w := l.w
+	l.Env = append(os.Environ(), "HARBOR_URL="+w.harborURL, "HARBOR_USERNAME="+l.user, "HARBOR_PASSWORD="+l.pass,
+		"PORT_BASE_URL="+w.portURL, "PORT_CLIENT_ID="+portClientID, "PORT_CLIENT_SECRET="+portClientSecret,
 		"HARBORPORT_WEBHOOK_SECRET="+webhookSecret)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
+	l.Prefix = nil
+	if fileLimitKB != "" {
+		l.Prefix = []string{"bash", "-c", `ulimit -f "$1" && shift && exec "$@"`, "bash", fileLimitKB}
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	l.proc = cmd
-	l.done = make(chan struct{})
-	addr := make(chan string, 1)
-	go func() {
-		defer close(l.done)
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			l.logMu.Lock()
-			l.logs.WriteString(line + "\n")
-			l.logMu.Unlock()
-			if i := strings.Index(line, "msg=listening addr="); i >= 0 {
-				addr <- strings.Fields(line[i+len("msg=listening addr="):])[0]
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		if l.addr != "" && a != l.addr {
-			t.Fatalf("listener restarted on %s, Harbor's policy points at %s", a, l.addr)
-		}
-		l.addr = a
-	case <-l.done:
-		_ = cmd.Wait()
-		t.Fatalf("listener exited at start:\n%s", l.log())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("listener did not start:\n%s", l.log())
-	}
+	l.Start(l.w.t)
 }
 
 // stop signals the process and waits for it (and for its log to be read).
-func (l *listenerProc) stop(sig syscall.Signal) {
-	if l.proc == nil || l.proc.ProcessState != nil {
-		return
-	}
-	_ = l.proc.Process.Signal(sig)
-	<-l.done
-	_ = l.proc.Wait()
-}
+func (l *listenerProc) stop(sig syscall.Signal) { l.Stop(sig) }
 
-func (l *listenerProc) log() string {
-	l.logMu.Lock()
-	defer l.logMu.Unlock()
-	return l.logs.String()
-}
+func (l *listenerProc) log() string { return l.Log() }
 
-func (l *listenerProc) count(substr string) int { return strings.Count(l.log(), substr) }
+func (l *listenerProc) count(substr string) int { return l.Count(substr) }
 
 func (w *world) listenerLogTail() string {
 	if w.listener == nil {
 		return ""
 	}
-	lines := strings.Split(strings.TrimSpace(w.listener.log()), "\n")
-	if len(lines) > 40 {
-		lines = lines[len(lines)-40:]
-	}
-	return "\nlistener log (last lines):\n" + strings.Join(lines, "\n")
+	return w.listener.LogTail(40)
 }
 
 // waitFor polls cond every 20 ms until it holds or timeout passes.
 func (w *world) waitFor(what string, timeout time.Duration, cond func() bool) {
 	w.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			w.t.Fatalf("timed out after %s waiting for %s%s", timeout, what, w.listenerLogTail())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.WaitFor(w.t, what, timeout, cond, w.listenerLogTail)
 }
 
 // noLostEvents waits until Harbor has no delivery pending, then checks that

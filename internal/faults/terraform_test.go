@@ -11,13 +11,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/portsim"
+	"github.com/harborport/terraform-provider-harborport/internal/testenv"
 )
 
 // terraform runs the real terraform binary against the provider built from
@@ -31,14 +31,8 @@ type terraform struct {
 
 func newTerraform(t *testing.T, w *world, config string) *terraform {
 	t.Helper()
-	bin := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if bin == "" {
-		var err error
-		if bin, err = exec.LookPath("terraform"); err != nil {
-			t.Fatalf("terraform is not on PATH (the scenario runs the real binary): %v", err)
-		}
-	}
-	provider := providerBinary(t)
+	bin := testenv.TerraformBinary(t) // the scenario runs the real binary
+	provider := testenv.ProviderBinary(t)
 	dir := t.TempDir()
 	rc := filepath.Join(dir, "terraformrc")
 	rcText := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"registry.terraform.io/harborport/harborport\" = %q\n  }\n  direct {}\n}\n", filepath.Dir(provider))
@@ -56,7 +50,7 @@ func newTerraform(t *testing.T, w *world, config string) *terraform {
 
 // command prepares `terraform args...` in its own process group, as a
 // terminal runs it (so Ctrl-C reaches terraform and the provider plugin).
-func (tf *terraform) command(out *lockedBuffer, args ...string) *exec.Cmd {
+func (tf *terraform) command(out *testenv.LockedBuffer, args ...string) *exec.Cmd {
 	cmd := exec.Command(tf.bin, append(args, "-no-color")...)
 	cmd.Dir, cmd.Env = tf.dir, tf.env
 	cmd.Stdout, cmd.Stderr = out, out
@@ -67,7 +61,7 @@ func (tf *terraform) command(out *lockedBuffer, args ...string) *exec.Cmd {
 // run runs terraform to the end and returns its output and exit code.
 func (tf *terraform) run(timeout time.Duration, args ...string) (string, int) {
 	tf.t.Helper()
-	var out lockedBuffer
+	var out testenv.LockedBuffer
 	cmd := tf.command(&out, args...)
 	if err := cmd.Start(); err != nil {
 		tf.t.Fatal(err)
@@ -90,23 +84,6 @@ func (tf *terraform) run(timeout time.Duration, args ...string) (string, int) {
 		tf.t.Fatalf("terraform %s did not finish in %s:\n%s", strings.Join(args, " "), timeout, out.String())
 		return "", -1
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 const tfConfig = `
@@ -135,7 +112,7 @@ func terraformInterrupted(t *testing.T, rep *report) {
 	tf := newTerraform(t, w, tfConfig)
 	w.ps.SetFaults(portsim.Faults{Latency: 100 * time.Millisecond})
 
-	var out lockedBuffer
+	var out testenv.LockedBuffer
 	cmd := tf.command(&out, "apply", "-auto-approve", "-input=false")
 	var bulks atomic.Int32
 	var cancelled atomic.Bool

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -150,25 +149,6 @@ func planExitCode(t *testing.T, w *tfWorkdir) (int, string) {
 	}
 	t.Fatalf("terraform plan: %v\n%s", err, out.String())
 	return -1, ""
-}
-
-// jsonDiags extracts the diagnostics of terraform's -json output.
-func jsonDiags(t *testing.T, out []byte) []tfDiag {
-	t.Helper()
-	var diags []tfDiag
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
-		var line struct {
-			Type       string  `json:"type"`
-			Diagnostic *tfDiag `json:"diagnostic"`
-		}
-		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Type == "diagnostic" && line.Diagnostic != nil {
-			diags = append(diags, *line.Diagnostic)
-		}
-	}
-	must(t, sc.Err())
-	return diags
 }
 
 // copyTree copies the regular files below src into dst.

@@ -18,6 +18,8 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
+
+	"github.com/harborport/terraform-provider-harborport/internal/testenv"
 )
 
 // tfDiag is one diagnostic of `terraform … -json` output (machine-readable UI,
@@ -67,13 +69,7 @@ func newTFWorkdir(t *testing.T) *tfWorkdir {
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1 (make test does)")
 	}
-	bin := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if bin == "" {
-		var err error
-		if bin, err = exec.LookPath("terraform"); err != nil {
-			t.Fatalf("terraform is not on PATH: %v", err)
-		}
-	}
+	bin := testenv.TerraformBinary(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	reattach := make(chan *plugin.ReattachConfig, 1)
 	closed := make(chan struct{})
@@ -135,7 +131,12 @@ func (w *tfWorkdir) apply(config string, args ...string) []tfDiag {
 }
 `+config), 0o600))
 	w.run("init", "-input=false", "-no-color", "-backend=false")
-	out := w.run(append([]string{"apply", "-auto-approve", "-input=false", "-json"}, args...)...)
+	return jsonDiags(w.t, w.run(append([]string{"apply", "-auto-approve", "-input=false", "-json"}, args...)...))
+}
+
+// jsonDiags extracts the diagnostics of terraform's -json output.
+func jsonDiags(t *testing.T, out []byte) []tfDiag {
+	t.Helper()
 	var diags []tfDiag
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
@@ -148,7 +149,7 @@ func (w *tfWorkdir) apply(config string, args ...string) []tfDiag {
 			diags = append(diags, *line.Diagnostic)
 		}
 	}
-	must(w.t, sc.Err())
+	must(t, sc.Err())
 	return diags
 }
 

@@ -2,20 +2,18 @@ package serve
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"sort"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/harborport/terraform-provider-harborport/internal/blueprint"
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/portsim"
+	"github.com/harborport/terraform-provider-harborport/internal/testenv"
 )
 
 // benchEnv runs the real `serve` path in-process between the simulators;
@@ -29,29 +27,14 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	hs := harborsim.New(harborsim.Options{Clock: time.Now, Delivery: harborsim.DeliveryOptions{Workers: 16, BackoffScale: 0.001}})
-	hsrv := httptest.NewServer(hs)
-	ps := portsim.New(portsim.Options{ClientID: "bench-id", ClientSecret: "bench-secret"})
-	psrv := httptest.NewServer(ps)
-	set := blueprint.Desired(nil)
-	for _, bare := range []bool{true, false} {
-		for _, k := range blueprint.Kinds {
-			bp := set[k]
-			if bare {
-				bp = blueprint.Bare(bp)
-			}
-			raw, _ := json.Marshal(bp)
-			var m map[string]any
-			_ = json.Unmarshal(raw, &m)
-			if err := ps.SetBlueprint(m); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	sims := testenv.StartSims(b, harborsim.Options{Clock: time.Now, Delivery: harborsim.DeliveryOptions{Workers: 16, BackoffScale: 0.001}},
+		portsim.Options{ClientID: "bench-id", ClientSecret: "bench-secret"}, nil)
+	hs, ps := sims.Harbor, sims.Port
+	testenv.SetDefaultBlueprints(b, ps)
 	hs.CreateProject("bench", true)
 	o := Options{Listen: "127.0.0.1:0", DataDir: b.TempDir(), WebhookSecret: "Bearer bench-secret-0123456789", Concurrency: 8,
-		HarborURL: hsrv.URL, HarborUsername: "admin", HarborPassword: "Harbor12345",
-		PortBaseURL: psrv.URL, PortClientID: "bench-id", PortClientSecret: "bench-secret"}
+		HarborURL: sims.HarborURL, HarborUsername: "admin", HarborPassword: "Harbor12345",
+		PortBaseURL: sims.PortURL, PortClientID: "bench-id", PortClientSecret: "bench-secret"}
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
@@ -65,7 +48,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	case err := <-done:
 		b.Fatal(err)
 	}
-	hc, err := harbor.New(harbor.Config{URL: hsrv.URL, Username: "admin", Password: "Harbor12345"})
+	hc, err := harbor.New(harbor.Config{URL: sims.HarborURL, Username: "admin", Password: "Harbor12345"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,12 +58,9 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() {
+	b.Cleanup(func() { // before the simulators close (StartSims's cleanups run after this one)
 		cancel()
 		<-done
-		hs.Close()
-		hsrv.Close()
-		psrv.Close()
 	})
 	return &benchEnv{hs: hs, ps: ps, cancel: cancel, done: done}
 }

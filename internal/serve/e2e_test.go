@@ -1,60 +1,29 @@
 package serve
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/harborport/terraform-provider-harborport/internal/blueprint"
 	"github.com/harborport/terraform-provider-harborport/internal/catalog"
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
 	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 	"github.com/harborport/terraform-provider-harborport/internal/port"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/portsim"
+	"github.com/harborport/terraform-provider-harborport/internal/testenv"
+	"github.com/harborport/terraform-provider-harborport/internal/testenv/synccheck"
 )
 
 // The listener runs as its own process (the real binary, `serve`) between
 // the Harbor simulator, which delivers webhooks, and the Port simulator.
 
 const e2eSecret = "Bearer e2e-webhook-secret"
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-func providerBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "harborport-e2e")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "terraform-provider-harborport")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/harborport/terraform-provider-harborport").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
 
 type e2e struct {
 	t        *testing.T
@@ -63,35 +32,15 @@ type e2e struct {
 	hc       *harbor.Client
 	harbor   string
 	port     string
-	dataDir  string
-	proc     *exec.Cmd
-	listener string
-	logs     *strings.Builder
-	logMu    sync.Mutex
+	lis      *testenv.Listener
+	listener string // the listener's URL, where Harbor's policy points
 	engine   *catalog.Engine
 }
 
 func newE2E(t *testing.T, delivery harborsim.DeliveryOptions) *e2e {
 	t.Helper()
 	e := newSims(t, delivery)
-	set := blueprint.Desired(nil)
-	toMap := func(v any) map[string]any {
-		b, _ := json.Marshal(v)
-		var m map[string]any
-		_ = json.Unmarshal(b, &m)
-		return m
-	}
-	for _, pass := range []bool{true, false} {
-		for _, k := range blueprint.Kinds {
-			bp := set[k]
-			if pass {
-				bp = blueprint.Bare(bp)
-			}
-			if err := e.ps.SetBlueprint(toMap(bp)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	testenv.SetDefaultBlueprints(t, e.ps)
 	// The first full sync, as terraform apply of harborport_sync does it.
 	rep, err := e.engine.Compute(context.Background())
 	if err != nil {
@@ -118,19 +67,14 @@ func newSims(t *testing.T, delivery harborsim.DeliveryOptions) *e2e {
 		t.Skip("end-to-end: builds and runs the binary")
 	}
 	delivery.BackoffScale = 0.001
-	hs := harborsim.New(harborsim.Options{Delivery: delivery, Clock: time.Now})
-	t.Cleanup(func() { hs.Close() })
-	hsrv := httptest.NewServer(hs)
-	t.Cleanup(hsrv.Close)
-	ps := portsim.New(portsim.Options{ClientID: "e2e-id", ClientSecret: "e2e-port-secret"})
-	psrv := httptest.NewServer(ps)
-	t.Cleanup(psrv.Close)
-	hs.CreateProject("apps", false)
-	hc, err := harbor.New(harbor.Config{URL: hsrv.URL, Username: "admin", Password: "Harbor12345"})
+	sims := testenv.StartSims(t, harborsim.Options{Delivery: delivery, Clock: time.Now},
+		portsim.Options{ClientID: "e2e-id", ClientSecret: "e2e-port-secret"}, nil)
+	sims.Harbor.CreateProject("apps", false)
+	hc, err := harbor.New(harbor.Config{URL: sims.HarborURL, Username: "admin", Password: "Harbor12345"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, err := port.New(port.Config{BaseURL: psrv.URL, ClientID: "e2e-id", ClientSecret: "e2e-port-secret"})
+	pc, err := port.New(port.Config{BaseURL: sims.PortURL, ClientID: "e2e-id", ClientSecret: "e2e-port-secret"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,90 +82,34 @@ func newSims(t *testing.T, delivery harborsim.DeliveryOptions) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &e2e{t: t, hs: hs, ps: ps, hc: hc, harbor: hsrv.URL, port: psrv.URL, dataDir: t.TempDir(), logs: &strings.Builder{}, engine: eng}
+	lis := &testenv.Listener{Bin: testenv.ProviderBinary(t), StartTimeout: 20 * time.Second,
+		Args: []string{"--data-dir", t.TempDir(), "--log-format", "text", "--log-level", "debug"},
+		Env: append(os.Environ(), "HARBOR_URL="+sims.HarborURL, "HARBOR_USERNAME=admin", "HARBOR_PASSWORD=Harbor12345",
+			"PORT_BASE_URL="+sims.PortURL, "PORT_CLIENT_ID=e2e-id", "PORT_CLIENT_SECRET=e2e-port-secret",
+			"HARBORPORT_WEBHOOK_SECRET="+e2eSecret)}
+	return &e2e{t: t, hs: sims.Harbor, ps: sims.Port, hc: hc, harbor: sims.HarborURL, port: sims.PortURL, lis: lis, engine: eng}
 }
 
-// start runs the listener process and waits until it listens.
+// start runs the listener process (again, on the same address and spool)
+// and waits until it listens.
 func (e *e2e) start() {
-	t := e.t
-	listen := "127.0.0.1:0"
-	if e.listener != "" {
-		listen = strings.TrimPrefix(e.listener, "http://") // Harbor's policy points there
-	}
-	cmd := exec.Command(providerBinary(t), "serve", "--listen", listen, "--data-dir", e.dataDir, "--log-format", "text", "--log-level", "debug")
-	cmd.Env = append(os.Environ(), "HARBOR_URL="+e.harbor, "HARBOR_USERNAME=admin", "HARBOR_PASSWORD=Harbor12345",
-		"PORT_BASE_URL="+e.port, "PORT_CLIENT_ID=e2e-id", "PORT_CLIENT_SECRET=e2e-port-secret",
-		"HARBORPORT_WEBHOOK_SECRET="+e2eSecret)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	e.proc = cmd
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			e.logMu.Lock()
-			e.logs.WriteString(line + "\n")
-			e.logMu.Unlock()
-			if i := strings.Index(line, "msg=listening addr="); i >= 0 {
-				f := strings.Fields(line[i+len("msg=listening addr="):])
-				addr <- f[0]
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		if e.listener != "" && e.listener != "http://"+a {
-			// Harbor's policy points at the first address; keep it stable.
-			t.Fatalf("listener restarted on %s, policy points at %s", a, e.listener)
-		}
-		e.listener = "http://" + a
-	case <-time.After(20 * time.Second):
-		t.Fatalf("listener did not start:\n%s", e.log())
-	}
-	t.Cleanup(func() { e.stop(syscall.SIGTERM) })
+	e.t.Helper()
+	e.lis.Start(e.t)
+	e.listener = e.lis.URL()
 }
 
-func (e *e2e) stop(sig syscall.Signal) {
-	if e.proc == nil || e.proc.ProcessState != nil {
-		return
-	}
-	_ = e.proc.Process.Signal(sig)
-	_ = e.proc.Wait()
-}
+func (e *e2e) stop(sig syscall.Signal) { e.lis.Stop(sig) }
 
-func (e *e2e) log() string {
-	e.logMu.Lock()
-	defer e.logMu.Unlock()
-	return e.logs.String()
-}
+func (e *e2e) log() string { return e.lis.Log() }
 
 func (e *e2e) waitFor(what string, timeout time.Duration, cond func() bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out after %s waiting for %s\nlistener log:\n%s", timeout, what, e.log())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.WaitFor(e.t, what, timeout, cond, func() string { return "\nlistener log:\n" + e.log() })
 }
 
 // inSync reports whether Port holds exactly what a full sync would write.
 func (e *e2e) inSync() (bool, string) {
-	rep, err := e.engine.Compute(context.Background())
-	if err != nil {
-		return false, err.Error()
-	}
-	if rep.Changeset.Empty() {
-		return true, ""
-	}
-	return false, fmt.Sprint(rep.Changeset.Preview(10))
+	return synccheck.InSync(context.Background(), e.engine)
 }
 
 // syncCheck waits until Port equals what the mapping says Harbor holds.

@@ -1,89 +1,54 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/harborport/terraform-provider-harborport/internal/blueprint"
 	"github.com/harborport/terraform-provider-harborport/internal/catalog"
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
 	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 	"github.com/harborport/terraform-provider-harborport/internal/port"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/portsim"
+	"github.com/harborport/terraform-provider-harborport/internal/testenv"
 )
-
-// lockedBuffer is an io.Writer safe for the resync goroutine and the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // The listener's periodic resync logs the same progress lines as terraform
 // under TF_LOG=INFO: per-kind counts, and the plan and apply summaries.
 func TestResyncLoopLogsProgress(t *testing.T) {
-	hs := harborsim.New(harborsim.Options{NoLibraryProject: true})
-	t.Cleanup(func() { hs.Close() })
-	hsrv := httptest.NewServer(hs)
-	t.Cleanup(hsrv.Close)
-	ps := portsim.New(portsim.Options{ClientID: "resync-id", ClientSecret: "resync-port-secret", MigrationPolls: 1})
-	psrv := httptest.NewServer(ps)
-	t.Cleanup(psrv.Close)
+	sims := testenv.StartSims(t, harborsim.Options{NoLibraryProject: true},
+		portsim.Options{ClientID: "resync-id", ClientSecret: "resync-port-secret", MigrationPolls: 1}, nil)
+	hs := sims.Harbor
 	hs.CreateProject("apps", false)
 	for i := range 3 {
 		if _, err := hs.PushArtifact("apps", "web", []string{fmt.Sprintf("v%d", i)}, harborsim.PushOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	hc, err := harbor.New(harbor.Config{URL: hsrv.URL, Username: "admin", Password: "Harbor12345"})
+	hc, err := harbor.New(harbor.Config{URL: sims.HarborURL, Username: "admin", Password: "Harbor12345"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, err := port.New(port.Config{BaseURL: psrv.URL, ClientID: "resync-id", ClientSecret: "resync-port-secret"})
+	pc, err := port.New(port.Config{BaseURL: sims.PortURL, ClientID: "resync-id", ClientSecret: "resync-port-secret"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	set := blueprint.Desired(nil)
-	for _, k := range blueprint.Kinds {
-		if _, err := pc.CreateBlueprint(ctx, blueprint.Bare(set[k])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, k := range blueprint.Kinds {
-		if bp := set[k]; len(bp.Relations) > 0 {
-			if _, err := pc.PatchBlueprint(ctx, bp.Identifier, map[string]any{"relations": bp.Relations}); err != nil {
-				t.Fatal(err)
-			}
-		}
+	if err := testenv.CreateDefaultBlueprints(ctx, pc); err != nil {
+		t.Fatal(err)
 	}
 	eng, err := catalog.New(hc, pc, mapping.Default(mapping.DefaultIDs()))
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	var out lockedBuffer
+	var out testenv.LockedBuffer
 	log := slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	done := make(chan struct{})
 	go func() {

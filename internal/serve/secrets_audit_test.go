@@ -2,7 +2,6 @@ package serve
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -32,6 +31,8 @@ import (
 	"github.com/harborport/terraform-provider-harborport/internal/port"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/portsim"
+	"github.com/harborport/terraform-provider-harborport/internal/testenv"
+	"github.com/harborport/terraform-provider-harborport/internal/testenv/synccheck"
 )
 
 // The secrets audit: the whole demo — terraform init/plan/apply/plan/show
@@ -534,83 +535,6 @@ func (a *auditTF) run(label string, extra []string, wantCode int, args ...string
 	return so.String(), se.String()
 }
 
-// ---- the listener ----------------------------------------------------------
-
-type auditListener struct {
-	cmd  *exec.Cmd
-	addr string
-	mu   sync.Mutex
-	out  bytes.Buffer
-	done chan struct{}
-}
-
-func (l *auditListener) log() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]byte(nil), l.out.Bytes()...)
-}
-
-// startAuditListener runs `serve`; with wantListen it waits for the address,
-// otherwise for the process to exit (an error path).
-func startAuditListener(t *testing.T, bin string, env []string, args []string, wantListen bool) *auditListener {
-	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
-	cmd.Env = env
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	l := &auditListener{cmd: cmd, done: make(chan struct{})}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			line := sc.Bytes()
-			l.mu.Lock()
-			l.out.Write(line)
-			l.out.WriteByte('\n')
-			l.mu.Unlock()
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
-				addr <- rec.Addr
-			}
-		}
-	}()
-	go func() { _ = cmd.Wait(); pw.Close(); close(l.done) }()
-	t.Cleanup(func() { l.stop() })
-	if !wantListen {
-		select {
-		case <-l.done:
-		case <-time.After(60 * time.Second):
-			t.Fatalf("serve did not exit:\n%s", l.log())
-		}
-		return l
-	}
-	select {
-	case a := <-addr:
-		l.addr = "http://" + a
-	case <-l.done:
-		t.Fatalf("serve exited:\n%s", l.log())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("serve did not start:\n%s", l.log())
-	}
-	return l
-}
-
-func (l *auditListener) stop() {
-	if l.cmd.ProcessState == nil {
-		_ = l.cmd.Process.Signal(syscall.SIGTERM)
-	}
-	select {
-	case <-l.done:
-	case <-time.After(60 * time.Second):
-		_ = l.cmd.Process.Kill()
-		<-l.done
-	}
-}
-
 // ---- the test --------------------------------------------------------------
 
 // The exfiltration attempt: properties that would carry the environment's
@@ -671,12 +595,9 @@ func TestAccSecretsAudit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs terraform and the listener binary")
 	}
-	tfBin, err := exec.LookPath("terraform")
-	if err != nil {
-		t.Fatalf("terraform is not on PATH: %v", err)
-	}
+	tfBin := testenv.TerraformBinary(t)
 	began := time.Now()
-	bin := providerBinary(t)
+	bin := testenv.ProviderBinary(t)
 
 	sc := newLeakScanner(map[string]string{
 		"harbor admin password": auditHarborPassword, "harbor robot secret": auditRobotSecret,
@@ -748,8 +669,9 @@ func TestAccSecretsAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	spool := filepath.Join(work, "spool")
-	lis := startAuditListener(t, bin, listenerEnv, []string{"--listen", "127.0.0.1:0", "--data-dir", spool,
-		"--log-format", "json", "--log-level", "debug", "--mapping", mappingFile}, true)
+	lis := &testenv.Listener{Bin: bin, Env: listenerEnv, StartTimeout: 60 * time.Second,
+		Args: []string{"--data-dir", spool, "--log-format", "json", "--log-level", "debug", "--mapping", mappingFile}}
+	lis.Start(t)
 
 	// Terraform, offline: the provider from a filesystem mirror, so init runs.
 	mirror := filepath.Join(work, "mirror", "registry.terraform.io", "harborport", "harborport", "0.0.1", runtime.GOOS+"_"+runtime.GOARCH)
@@ -776,7 +698,7 @@ func TestAccSecretsAudit(t *testing.T) {
 	}
 	tf := &auditTF{t: t, bin: tfBin, dir: tfDir, logDir: logDir, sc: sc, outputs: map[string][]byte{},
 		env: append(cleanEnv(), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1",
-			"TF_VAR_listener_url="+lis.addr, "TF_VAR_webhook_secret="+auditWebhookSecret)}
+			"TF_VAR_listener_url="+lis.URL(), "TF_VAR_webhook_secret="+auditWebhookSecret)}
 	writeConfig := func(provider string) {
 		if err := os.WriteFile(filepath.Join(tfDir, "main.tf"), []byte(fmt.Sprintf(auditConfigTemplate, provider)), 0o644); err != nil {
 			t.Fatal(err)
@@ -848,7 +770,7 @@ func TestAccSecretsAudit(t *testing.T) {
 		{auditWebhookSecret, "application/json", `{"type":"PUSH_ARTIFACT","event_data":`},
 		{auditWebhookSecret, "text/plain", `x`},
 	} {
-		req, _ := http.NewRequest(http.MethodPost, lis.addr+"/integration/webhook", strings.NewReader(c.body))
+		req, _ := http.NewRequest(http.MethodPost, lis.URL()+"/integration/webhook", strings.NewReader(c.body))
 		req.Header.Set("Content-Type", c.ctype)
 		if c.auth != "" {
 			req.Header.Set("Authorization", c.auth)
@@ -866,7 +788,7 @@ func TestAccSecretsAudit(t *testing.T) {
 		fmt.Fprintf(&listenerResponses, "%d %s\n", resp.StatusCode, b)
 	}
 	for _, p := range []string{"/metrics", "/readyz", "/healthz"} {
-		resp, err := http.Get(lis.addr + p)
+		resp, err := http.Get(lis.URL() + p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -966,17 +888,17 @@ variable "harbor_password" {
 		{"wrong Harbor password", "HARBOR_PASSWORD=" + auditWrongHarbor, "anonymous"},
 		{"wrong Port secret", "PORT_CLIENT_SECRET=" + auditWrongPort, "401"},
 	} {
-		l := startAuditListener(t, bin, append(append([]string{}, listenerEnv...), c.kv),
-			[]string{"--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-format", "text", "--log-level", "debug"}, false)
-		if code := l.cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(l.log()), c.want) {
-			t.Errorf("serve with a %s: exit %d, want 1 and %q in:\n%s", c.name, code, c.want, l.log())
+		l := &testenv.Listener{Bin: bin, Env: append(append([]string{}, listenerEnv...), c.kv)}
+		l.RunToExit(t, []string{"--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-format", "text", "--log-level", "debug"}, 60*time.Second)
+		if code := l.ExitCode(); code != 1 || !strings.Contains(l.Log(), c.want) {
+			t.Errorf("serve with a %s: exit %d, want 1 and %q in:\n%s", c.name, code, c.want, l.Log())
 		}
-		sc.scan("serve with a "+c.name+": stdout+stderr", l.log())
+		sc.scan("serve with a "+c.name+": stdout+stderr", []byte(l.Log()))
 	}
 
 	// The running listener: stop it (its spool is closed), then its log and spool.
-	lis.stop()
-	listenerLog := lis.log()
+	lis.Stop(syscall.SIGTERM)
+	listenerLog := []byte(lis.Log())
 	sc.scan("listener stdout+stderr (debug, JSON)", listenerLog)
 	spoolFiles := 0
 	_ = filepath.WalkDir(spool, func(p string, d fs.DirEntry, err error) error {
@@ -1206,8 +1128,8 @@ func auditEngine(t *testing.T, harborURL, portURL, mappingYAML string) func() bo
 		t.Fatal(err)
 	}
 	return func() bool {
-		rep, err := eng.Compute(context.Background())
-		return err == nil && rep.Changeset.Empty()
+		ok, _ := synccheck.InSync(context.Background(), eng)
+		return ok
 	}
 }
 
@@ -1220,19 +1142,13 @@ func waitIdle(t *testing.T, hs *harborsim.Server) {
 	}
 }
 
-func waitCond(t *testing.T, what string, timeout time.Duration, lis *auditListener, cond func() bool) {
+func waitCond(t *testing.T, what string, timeout time.Duration, lis *testenv.Listener, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s\nlistener log:\n%s", timeout, what, lis.log())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.WaitFor(t, what, timeout, cond, func() string { return "\nlistener log:\n" + lis.Log() })
 }
 
-func listenerLine(l *auditListener, msg string) int {
-	return bytes.Count(l.log(), []byte(`"msg":"`+msg+`"`))
+func listenerLine(l *testenv.Listener, msg string) int {
+	return l.Count(`"msg":"` + msg + `"`)
 }
 
 func copyFile(src, dst string) error {
