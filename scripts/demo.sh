@@ -38,7 +38,7 @@ export HARBORPORT_WEBHOOK_SECRET="Bearer demo-webhook-secret-0123456789"
 	>"$work/listener.log" 2>&1 &
 listener_pid=$!
 for _ in $(seq 100); do grep -q 'msg=listening' "$work/listener.log" && break; sleep 0.1; done
-listener_addr=$(sed -n 's/.*msg=listening addr=\([^ ]*\).*/\1/p' "$work/listener.log" | head -1)
+listener_addr=$(sed -n 's/.*msg=listening addr=\([^ ]*\).*/\1/p' "$work/listener.log" | sed -n 1p)
 [ -n "$listener_addr" ] || { cat "$work/listener.log"; echo "listener did not start" >&2; exit 1; }
 echo "listener at http://$listener_addr (spool in $work/spool)"
 export TF_VAR_listener_url="http://$listener_addr" TF_VAR_webhook_secret="$HARBORPORT_WEBHOOK_SECRET"
