@@ -41,18 +41,23 @@ func (c *Client) SearchEntities(ctx context.Context, bp string, q SearchQuery, p
 			return err
 		}
 		var out struct {
-			Entities []Entity `json:"entities"`
-			Next     *string  `json:"next"`
+			Entities []wireEntity `json:"entities"`
+			Next     *string      `json:"next"`
 		}
 		if err := decode(r, resp, &out); err != nil {
 			return err
 		}
+		ents := make([]Entity, len(out.Entities))
 		for i := range out.Entities {
-			if out.Entities[i].Blueprint == "" {
-				out.Entities[i].Blueprint = bp
+			if err := ents[i].fromWire(&out.Entities[i]); err != nil {
+				return fmt.Errorf("Port API POST /v1%s: entity %d of the page: %w", r.path, i, err)
+			}
+			if ents[i].Blueprint == "" {
+				ents[i].Blueprint = bp
 			}
 		}
-		if err := page(out.Entities); err != nil {
+		out.Entities = nil
+		if err := page(ents); err != nil {
 			return err
 		}
 		if out.Next == nil || *out.Next == "" {

@@ -104,3 +104,22 @@ func TestSearchStopsOnPageErrorAndRepeatedCursor(t *testing.T) {
 		t.Errorf("err = %v, want a repeated-cursor error", err)
 	}
 }
+
+// An entity whose identifier is neither a string nor a query stops the search
+// with an error naming the page position, instead of yielding a blank entity.
+func TestSearchRejectsAnEntityWithABadIdentifier(t *testing.T) {
+	f := newFake(t)
+	f.handle("POST /v1/blueprints/{blueprint}/entities/search", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"ok": true, "entities": []any{
+			map[string]any{"identifier": "ok", "title": "fine", "properties": map[string]any{"n": 1}, "relations": map[string]any{}},
+			map[string]any{"identifier": 5, "properties": map[string]any{}, "relations": map[string]any{}},
+		}})
+	})
+	err := f.client(t).SearchEntities(t.Context(), "artifact", SearchQuery{}, func([]Entity) error {
+		t.Error("a page with a bad entity was handed on")
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "entity 1 of the page") || !strings.Contains(err.Error(), "unexpected JSON type float64") {
+		t.Fatalf("err = %v", err)
+	}
+}
