@@ -53,6 +53,7 @@ type Client struct {
 	now          func() time.Time
 	sleep        func(context.Context, time.Duration) error
 	maxWait      time.Duration
+	maxRetries   int // failed attempts retried per request (429s that name a wait aside)
 	concurrency  int
 	pollInterval time.Duration
 
@@ -145,6 +146,10 @@ func New(cfg Config) (*Client, error) {
 	case rc.RetryMax < 0:
 		rc.RetryMax = 0
 	}
+	// checkRetry enforces both per-request budgets; retryablehttp's bound is
+	// their sum.
+	c.maxRetries = rc.RetryMax
+	rc.RetryMax += throttledRetries
 	c.http = rc
 	return c, nil
 }
@@ -208,6 +213,7 @@ type ctxKey int
 const (
 	routeKey ctxKey = iota
 	attemptsKey
+	budgetKey
 )
 
 // do sends r with retries, authenticates it, refreshes the token once on a
@@ -261,6 +267,7 @@ func (c *Client) send(ctx context.Context, r request, body []byte, tok string) (
 	attempts := new(atomic.Int32)
 	ctx = context.WithValue(ctx, routeKey, r.method+" /v1"+r.route)
 	ctx = context.WithValue(ctx, attemptsKey, attempts)
+	ctx = context.WithValue(ctx, budgetKey, &retryBudget{})
 	var raw any
 	if body != nil {
 		raw = body

@@ -28,21 +28,56 @@ import (
 //
 // Not retried: other 4xx (the request itself is wrong; repeating it cannot
 // help) and 401, which the caller handles by refreshing the token once.
+//
+// Budgets (per request): MaxRetries for failures, and throttledRetries more
+// for 429s that say when to come back (Retry-After, or an exhausted
+// x-ratelimit window). Being told to wait is not a failure: Port's limits
+// are per organisation, so other tools can keep a large sync waiting for
+// several windows, and giving up then would fail an apply that only had to
+// wait. Each wait is capped by MaxWait and the context's deadline.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
+	b, _ := ctx.Value(budgetKey).(*retryBudget)
 	if err != nil {
 		// Delegate the "is this transport error permanent" rules (bad TLS cert,
 		// bad scheme, too many redirects) to retryablehttp.
-		return retryablehttp.ErrorPropagatedRetryPolicy(ctx, nil, err)
+		retry, perr := retryablehttp.ErrorPropagatedRetryPolicy(ctx, nil, err)
+		if retry && b != nil {
+			retry = b.fail(c.maxRetries)
+		}
+		return retry, perr
 	}
 	switch resp.StatusCode {
 	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
 		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true, nil
+		if b == nil {
+			return true, nil
+		}
+		if resp.StatusCode == http.StatusTooManyRequests {
+			if _, told := serverWait(resp, c.now()); told {
+				b.throttled++
+				return b.throttled <= throttledRetries, nil
+			}
+		}
+		return b.fail(c.maxRetries), nil
 	}
 	return false, nil
+}
+
+// throttledRetries is the per-request budget of retries after a 429 that
+// named its wait; they do not count against MaxRetries.
+const throttledRetries = 64
+
+// retryBudget counts one request's retries (checkRetry runs sequentially
+// for a request, so no lock).
+type retryBudget struct{ failures, throttled int }
+
+// fail counts a failed attempt and reports whether another is allowed.
+func (b *retryBudget) fail(max int) bool {
+	b.failures++
+	return b.failures <= max
 }
 
 // backoff is the retryablehttp.Backoff: exponential backoff with jitter

@@ -367,3 +367,50 @@ func TestTransportErrorsExhausted(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// 429s that name their wait do not use up MaxRetries: a long storm is waited
+// out; a 429 that names no wait, and other failures, count as failures; the
+// throttled budget is bounded too.
+func TestThrottledRetriesHaveTheirOwnBudget(t *testing.T) {
+	tests := []struct {
+		name       string
+		limited    int32 // 429s before the 200
+		headers    bool  // the 429s carry x-ratelimit-* (a named wait)
+		wantOK     bool
+		wantCalled int32
+	}{
+		{"storm longer than MaxRetries, waits named", 12, true, true, 13},
+		{"429s naming no wait count as failures", 12, false, false, 4},
+		{"throttled budget exhausted", 1000, true, false, 1 + throttledRetries},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			var n atomic.Int32
+			f.handle("GET /v1/blueprints", func(w http.ResponseWriter, r *http.Request) {
+				if n.Add(1) <= tt.limited {
+					if tt.headers {
+						w.Header().Set("x-ratelimit-remaining", "0")
+						w.Header().Set("x-ratelimit-reset", "1")
+					}
+					writeJSON(w, 429, map[string]any{"ok": false, "error": "too_many_requests", "message": "slow down"})
+					return
+				}
+				okBlueprints(w, r)
+			})
+			c := f.client(t, func(cfg *Config) { cfg.MaxRetries = 3; cfg.MinBackoff = time.Microsecond })
+			recordSleeps(c)
+			_, err := c.ListBlueprints(t.Context())
+			if (err == nil) != tt.wantOK {
+				t.Fatalf("err = %v, want success %v", err, tt.wantOK)
+			}
+			var ae *APIError
+			if err != nil && (!errors.As(err, &ae) || ae.Status != 429) {
+				t.Errorf("err = %#v, want the last 429", err)
+			}
+			if n.Load() != tt.wantCalled {
+				t.Errorf("requests = %d, want %d", n.Load(), tt.wantCalled)
+			}
+		})
+	}
+}
