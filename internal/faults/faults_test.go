@@ -75,7 +75,7 @@ func TestFaults(t *testing.T) {
 	}
 	fmt.Fprintf(&b, "\nharborport fault suite (%s total)\n", time.Since(start).Round(100*time.Millisecond))
 	b.WriteString(line("scenario", "result", "requests (H = Harbor, P = Port; non-2xx in brackets)", "time"))
-	b.WriteString(fmt.Sprintf("|%s|%s|%s|%s|\n", strings.Repeat("-", w0+2), strings.Repeat("-", 8), strings.Repeat("-", w2+2), strings.Repeat("-", 10)))
+	fmt.Fprintf(&b, "|%s|%s|%s|%s|\n", strings.Repeat("-", w0+2), strings.Repeat("-", 8), strings.Repeat("-", w2+2), strings.Repeat("-", 10))
 	for _, r := range rows {
 		b.WriteString(line(r.name, r.result, r.requests, r.took.Round(100*time.Millisecond).String()))
 	}
@@ -88,5 +88,7 @@ func TestFaults(t *testing.T) {
 	if len(notes) > 0 {
 		b.WriteString("notes:\n" + strings.Join(notes, "\n") + "\n")
 	}
-	fmt.Fprint(os.Stdout, b.String())
+	if _, err := fmt.Fprint(os.Stdout, b.String()); err != nil {
+		t.Errorf("writing the fault suite report: %v", err)
+	}
 }

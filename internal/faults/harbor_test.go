@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
-	"github.com/harborport/terraform-provider-harborport/internal/port"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
 )
 
@@ -23,7 +22,7 @@ func harbor5xxBurst(t *testing.T, rep *report) {
 	skipUnlessFaults(t)
 	w := newWorld(t, rep, worldOpts{seed: syncSeed})
 	w.drift(30, 10, 8)
-	eng := w.engine(harbor.Config{}, port.Config{})
+	eng := w.engine(harbor.Config{})
 	w.hs.SetFaults(harborsim.Faults{FailNext: 3, FailStatus: http.StatusServiceUnavailable})
 	out, err := w.sync(eng, 90*time.Second)
 	w.hs.SetFaults(harborsim.Faults{})
@@ -71,7 +70,7 @@ func harborHang(t *testing.T, rep *report) {
 	w := newWorld(t, rep, worldOpts{seed: syncSeed})
 	w.drift(30, 10, 8)
 	const timeout = 2 * time.Second
-	eng := w.engine(harbor.Config{Timeout: timeout}, port.Config{})
+	eng := w.engine(harbor.Config{Timeout: timeout})
 	w.hs.SetFaults(harborsim.Faults{FailNext: 2, Hang: time.Hour})
 	start := time.Now()
 	out, err := w.sync(eng, 90*time.Second)

@@ -135,7 +135,7 @@ func newWorld(t *testing.T, rep *report, o worldOpts) *world {
 	if w.admin, err = harbor.New(harbor.Config{URL: w.harborURL, Username: harborAdmin, Password: harborPassword}); err != nil {
 		t.Fatal(err)
 	}
-	w.checker = w.engine(harbor.Config{}, port.Config{})
+	w.checker = w.engine(harbor.Config{})
 	if !o.noSync {
 		w.setBlueprints()
 		if _, err := w.sync(w.checker, time.Minute); err != nil {
@@ -150,15 +150,15 @@ func newWorld(t *testing.T, rep *report, o worldOpts) *world {
 	return w
 }
 
-// engine builds a catalog engine with its own clients; zero configs take
-// the product's defaults (what terraform and the listener use).
-func (w *world) engine(hcfg harbor.Config, pcfg port.Config) *catalog.Engine {
+// engine builds a catalog engine with its own clients; a zero hcfg and the
+// Port client take the product's defaults (what terraform and the listener use).
+func (w *world) engine(hcfg harbor.Config) *catalog.Engine {
 	w.t.Helper()
-	hcfg.URL, pcfg.BaseURL = w.harborURL, w.portURL
+	hcfg.URL = w.harborURL
 	if hcfg.Username == "" {
 		hcfg.Username, hcfg.Password = harborAdmin, harborPassword
 	}
-	pcfg.ClientID, pcfg.ClientSecret = portClientID, portClientSecret
+	pcfg := port.Config{BaseURL: w.portURL, ClientID: portClientID, ClientSecret: portClientSecret}
 	hc, err := harbor.New(hcfg)
 	if err != nil {
 		w.t.Fatal(err)

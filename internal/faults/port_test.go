@@ -13,7 +13,6 @@ import (
 
 	"github.com/harborport/terraform-provider-harborport/internal/catalog"
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
-	"github.com/harborport/terraform-provider-harborport/internal/port"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/portsim"
 )
@@ -31,7 +30,7 @@ func driftedWorld(t *testing.T, rep *report) (*world, *catalog.Engine, *catalog.
 	t.Helper()
 	w := newWorld(t, rep, worldOpts{seed: syncSeed})
 	w.drift(30, 10, 8)
-	eng := w.engine(harbor.Config{}, port.Config{})
+	eng := w.engine(harbor.Config{})
 	w.hs.ResetRequests() // the table counts the plan and the apply
 	w.ps.ResetRequests()
 	cs := w.plan()

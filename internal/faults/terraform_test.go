@@ -80,8 +80,8 @@ func (tf *terraform) run(timeout time.Duration, args ...string) (string, int) {
 		return out.String(), 0
 	case <-time.After(timeout):
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-		tf.t.Fatalf("terraform %s did not finish in %s:\n%s", strings.Join(args, " "), timeout, out.String())
+		werr := <-done // "signal: killed", unless it exited on its own meanwhile
+		tf.t.Fatalf("terraform %s did not finish in %s (then: %v):\n%s", strings.Join(args, " "), timeout, werr, out.String())
 		return "", -1
 	}
 }

@@ -60,7 +60,9 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	}
 	b.Cleanup(func() { // before the simulators close (StartSims's cleanups run after this one)
 		cancel()
-		<-done
+		if err := <-done; err != nil {
+			b.Errorf("listener: %v", err)
+		}
 	})
 	return &benchEnv{hs: hs, ps: ps, cancel: cancel, done: done}
 }

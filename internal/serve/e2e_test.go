@@ -177,7 +177,7 @@ func TestE2E_pushTagScanDelete(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("Authorization %q: %d, want 401", auth, resp.StatusCode)
 		}

@@ -30,7 +30,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stderr
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "harborport serve: configuration errors:\n  %s\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+		_, _ = fmt.Fprintf(stderr, "harborport serve: configuration errors:\n  %s\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		return 2
 	}
 	log := newLogger(o, stderr)
@@ -133,8 +133,11 @@ func Run(ctx context.Context, o Options, log *slog.Logger, ready func(addr strin
 	}
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
-		srv.Spool().Close()
-		return fmt.Errorf("--listen %s: %w", o.Listen, err)
+		lerr := fmt.Errorf("--listen %s: %w", o.Listen, err)
+		if cerr := srv.Spool().Close(); cerr != nil {
+			return errors.Join(lerr, fmt.Errorf("close spool: %w", cerr))
+		}
+		return lerr
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "tls", o.TLSCert != "", "harbor", hc.BaseURL(), "harbor_version", info.Version,
 		"port", o.PortBaseURL, "blueprints", strings.Join(eng.Owned(), ","), "version", version.Version)

@@ -229,6 +229,17 @@ func redactMasked(v, mask any) (any, []any) {
 	return v, nil
 }
 
+// as asserts v's dynamic type in a decoded terraform document, failing the test with what was
+// found instead of panicking.
+func as[T any](t *testing.T, v any) T {
+	t.Helper()
+	x, ok := v.(T)
+	if !ok {
+		t.Fatalf("got %T %v, want %T", v, v, x)
+	}
+	return x
+}
+
 // redactShowJSON redacts a `terraform show -json` document (state or plan):
 // resource values by sensitive_values, changes by before/after_sensitive,
 // variables declared sensitive. It fails the test when the document has a
@@ -240,14 +251,14 @@ func redactShowJSON(t *testing.T, doc map[string]any) (map[string]any, []any) {
 	module = func(m map[string]any) {
 		rs, _ := m["resources"].([]any)
 		for _, r := range rs {
-			rm := r.(map[string]any)
+			rm := as[map[string]any](t, r)
 			v, rem := redactMasked(rm["values"], rm["sensitive_values"])
 			rm["values"] = v
 			removed = append(removed, rem...)
 		}
 		cms, _ := m["child_modules"].([]any)
 		for _, c := range cms {
-			module(c.(map[string]any))
+			module(as[map[string]any](t, c))
 		}
 	}
 	values := func(key string, d map[string]any) {
@@ -268,7 +279,7 @@ func redactShowJSON(t *testing.T, doc map[string]any) (map[string]any, []any) {
 		rcs = append(rcs, l...)
 	}
 	for _, rc := range rcs {
-		ch := rc.(map[string]any)["change"].(map[string]any)
+		ch := as[map[string]any](t, as[map[string]any](t, rc)["change"])
 		for _, side := range []string{"before", "after"} {
 			v, rem := redactMasked(ch[side], ch[side+"_sensitive"])
 			ch[side] = v
@@ -306,11 +317,11 @@ func redactState(t *testing.T, raw []byte, sensitive map[string][]string) ([]byt
 	var removed []any
 	rs, _ := st["resources"].([]any)
 	for _, r := range rs {
-		rm := r.(map[string]any)
+		rm := as[map[string]any](t, r)
 		typ, _ := rm["type"].(string)
 		insts, _ := rm["instances"].([]any)
 		for _, in := range insts {
-			im := in.(map[string]any)
+			im := as[map[string]any](t, in)
 			attrs, _ := im["attributes"].(map[string]any)
 			for _, a := range sensitive[typ] {
 				if v, ok := attrs[a]; ok {
@@ -323,7 +334,7 @@ func redactState(t *testing.T, raw []byte, sensitive map[string][]string) ([]byt
 				steps, _ := p.([]any)
 				var cur any = attrs
 				for i, st := range steps {
-					sm := st.(map[string]any)
+					sm := as[map[string]any](t, st)
 					key := sm["value"] // get_attr: the name; index: {"value": key, "type": …}
 					if ix, ok := key.(map[string]any); ok && sm["type"] == "index" {
 						key = ix["value"]
@@ -609,7 +620,11 @@ func TestAccSecretsAudit(t *testing.T) {
 	// Simulators behind taps.
 	hs := harborsim.New(harborsim.Options{AdminPassword: auditHarborPassword, Clock: time.Now,
 		Delivery: harborsim.DeliveryOptions{BackoffScale: 0.001}})
-	t.Cleanup(func() { hs.Close() })
+	t.Cleanup(func() {
+		if err := hs.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	hs.AddRobot(auditRobotName, auditRobotSecret, true)
 	hs.CreateProject("apps", false)
 	for _, repo := range []string{"web", "api"} {
@@ -780,7 +795,7 @@ func TestAccSecretsAudit(t *testing.T) {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode < 400 {
 			t.Errorf("listener answered %d to %+v", resp.StatusCode, c)
 		}
@@ -793,7 +808,7 @@ func TestAccSecretsAudit(t *testing.T) {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		fmt.Fprintf(&listenerResponses, "GET %s %d\n%s\n", p, resp.StatusCode, b)
 	}
 	sc.scan("listener HTTP responses (refused webhooks, /metrics, /readyz, /healthz)", listenerResponses.Bytes())
@@ -927,28 +942,40 @@ variable "harbor_password" {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(rc)
-		rc.Close()
+		b, err := io.ReadAll(rc)
+		if err != nil {
+			t.Fatalf("saved plan audit.tfplan: %s: %v", f.Name, err)
+		}
+		_ = rc.Close()
 		sc.scanExcept("saved plan audit.tfplan: "+f.Name, b, "webhook secret")
 	}
-	zr.Close()
+	_ = zr.Close()
 	// Everything else terraform left in its directory (.terraform, the lock
 	// file, any crash log), but the provider binary and the files the test wrote.
 	skip := map[string]bool{"main.tf": true, "mapping.yaml": true, "audit.tfplan": true, "terraform.tfstate": true, "terraform.tfstate.backup": true}
-	_ = filepath.WalkDir(tfDir, func(p string, d fs.DirEntry, err error) error {
+	// A file the walk cannot read fails the audit: skipping it would let a leak pass unseen.
+	err = filepath.WalkDir(tfDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
 		rel, _ := filepath.Rel(tfDir, p)
 		switch {
-		case err != nil || skip[rel]:
+		case skip[rel]:
 			return nil
 		case d.IsDir() && rel == filepath.Join(".terraform", "providers"):
 			return filepath.SkipDir
 		case !d.IsDir():
-			if b, err := os.ReadFile(p); err == nil {
-				sc.scan("terraform directory: "+rel, b)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
 			}
+			sc.scan("terraform directory: "+rel, b)
 		}
 		return nil
 	})
+	if err != nil {
+		t.Errorf("scanning the terraform directory: %v", err)
+	}
 
 	// State and show -json: secrets only where sensitive.
 	for _, f := range []string{"terraform.tfstate", "terraform.tfstate.backup"} {
@@ -999,7 +1026,7 @@ variable "harbor_password" {
 			t.Errorf("%s/%s is not in Port", c.bp, c.id)
 			continue
 		}
-		if got := e["properties"].(map[string]any)[c.prop]; got != c.want {
+		if got := as[map[string]any](t, e["properties"])[c.prop]; got != c.want {
 			t.Errorf("%s/%s.%s = %v, want %q: a mapping reading env/$ENV got something", c.bp, c.id, c.prop, got, c.want)
 		}
 	}

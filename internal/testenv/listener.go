@@ -124,7 +124,7 @@ func (l *Listener) run(tb testing.TB, args []string) <-chan string {
 		}
 		_, _ = io.Copy(io.Discard, pr) // a line past the buffer: keep the process unblocked
 	}()
-	go func() { _ = cmd.Wait(); pw.Close(); close(exited) }()
+	go func() { _ = cmd.Wait(); _ = pw.Close(); close(exited) }() // an io.PipeWriter's Close never fails
 	tb.Cleanup(func() { l.stopProc(cmd, exited, readDone, syscall.SIGTERM) })
 	return addr
 }

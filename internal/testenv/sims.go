@@ -32,7 +32,11 @@ type Sims struct {
 func StartSims(tb testing.TB, h harborsim.Options, p portsim.Options, portFront func(http.Handler) http.Handler) *Sims {
 	tb.Helper()
 	hs := harborsim.New(h)
-	tb.Cleanup(func() { hs.Close() })
+	tb.Cleanup(func() {
+		if err := hs.Close(); err != nil {
+			tb.Errorf("harbor simulator: %v", err)
+		}
+	})
 	hsrv := httptest.NewServer(hs)
 	tb.Cleanup(hsrv.Close)
 	ps := portsim.New(p)

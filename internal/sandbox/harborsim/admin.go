@@ -184,20 +184,20 @@ func (s *Server) DeleteProject(name string) error {
 	return nil
 }
 
-func (s *Server) findRepoLocked(projectName, repo string) (*project, *repository, error) {
+func (s *Server) findRepoLocked(projectName, repo string) (*repository, error) {
 	p := s.projByName[projectName]
 	if p == nil {
-		return nil, nil, fmt.Errorf("project %s: %w", projectName, ErrNotFound)
+		return nil, fmt.Errorf("project %s: %w", projectName, ErrNotFound)
 	}
 	full := projectName + "/" + repo
 	if r := p.repoByName[full]; r != nil {
-		return p, r, nil
+		return r, nil
 	}
-	return p, nil, fmt.Errorf("repository %s: %w", full, ErrNotFound)
+	return nil, fmt.Errorf("repository %s: %w", full, ErrNotFound)
 }
 
 func (s *Server) findArtifactLocked(projectName, repo, ref string) (*repository, *artifact, *tag, error) {
-	_, r, err := s.findRepoLocked(projectName, repo)
+	r, err := s.findRepoLocked(projectName, repo)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -251,7 +251,7 @@ func (s *Server) pushLocked(projectName, repo string, tags []string, opts PushOp
 	if operator == "" {
 		operator = s.opts.AdminUser
 	}
-	_, r, _ := s.findRepoLocked(projectName, repo)
+	r, _ := s.findRepoLocked(projectName, repo)
 	if r == nil {
 		now := s.now()
 		r = &repository{id: s.nextRepo, project: p, name: projectName + "/" + repo, created: now, updated: now,

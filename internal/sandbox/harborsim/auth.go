@@ -105,8 +105,8 @@ func (s *Server) requireProjectAccess(c secCtx, p *project, action, resource str
 
 // lookupProject resolves {project_name_or_id}: an integer is an id unless X-Is-Resource-Name is
 // true (handler/util.go parseProjectNameOrID, harbor-api.md §3.1).
-func (s *Server) lookupProject(r *http.Request, nameOrID string, allowID bool) (*project, string) {
-	if allowID && !strings.EqualFold(r.Header.Get("X-Is-Resource-Name"), "true") {
+func (s *Server) lookupProject(r *http.Request, nameOrID string) (*project, string) {
+	if !strings.EqualFold(r.Header.Get("X-Is-Resource-Name"), "true") {
 		if id, ok := parseID(nameOrID); ok {
 			return s.projects[id], itoa(id)
 		}

@@ -145,7 +145,7 @@ func TestCSRFWithSessionCookie(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res.Body.Close()
+			_ = res.Body.Close()
 			if res.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d", res.StatusCode, tt.status)
 			}
@@ -156,15 +156,18 @@ func TestCSRFWithSessionCookie(t *testing.T) {
 	jar := newJar()
 	jarClient.Jar = jar
 	rq, _ := http.NewRequest("GET", c.ts.URL+"/api/v2.0/ping", nil)
-	res, _ := jarClient.Do(rq)
-	res.Body.Close()
-	rq, _ = http.NewRequest("DELETE", c.ts.URL+"/api/v2.0/projects/pub/webhook/policies/1", nil)
-	rq.SetBasicAuth("admin", "Harbor12345")
 	res, err := jarClient.Do(rq)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
+	_ = res.Body.Close()
+	rq, _ = http.NewRequest("DELETE", c.ts.URL+"/api/v2.0/projects/pub/webhook/policies/1", nil)
+	rq.SetBasicAuth("admin", "Harbor12345")
+	res, err = jarClient.Do(rq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = res.Body.Close() }()
 	buf := new(strings.Builder)
 	_, _ = bufCopy(buf, res)
 	if res.StatusCode != 403 || buf.String() != errBody("FORBIDDEN", "CSRF token invalid") {

@@ -100,7 +100,11 @@ func newDeliverer(opts DeliveryOptions) *deliverer {
 // User-Agent and Accept-Encoding are left to net/http, which yields the captured
 // "Go-http-client/1.1" and "gzip".
 func newDeliveryClient(opts DeliveryOptions, insecure bool) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	base, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		panic(fmt.Sprintf("harborsim: http.DefaultTransport is %T, want *http.Transport", http.DefaultTransport))
+	}
+	tr := base.Clone()
 	tr.Proxy = http.ProxyFromEnvironment
 	tr.TLSHandshakeTimeout = 10 * time.Second
 	tr.TLSClientConfig = &tls.Config{RootCAs: opts.RootCAs, InsecureSkipVerify: insecure} //nolint:gosec // skip_cert_verify is the user's explicit choice
@@ -247,7 +251,8 @@ func (d *deliverer) attempt(j *deliveryJob) DeliveryAttempt {
 		att.Error = err.Error()
 		return att
 	}
-	defer resp.Body.Close()
+	// The body is drained below; a Close error cannot change the attempt's outcome.
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	att.StatusCode = resp.StatusCode

@@ -90,7 +90,9 @@ func addPolicy(t *testing.T, c *tc, project, name string, enabled bool, events [
 	}
 	loc := r.header.Get("Location")
 	var id int64
-	fmt.Sscanf(loc[strings.LastIndex(loc, "/")+1:], "%d", &id)
+	if _, err := fmt.Sscanf(loc[strings.LastIndex(loc, "/")+1:], "%d", &id); err != nil {
+		t.Fatalf("create policy %s: Location %q has no id: %v", name, loc, err)
+	}
 	return id
 }
 

@@ -68,9 +68,9 @@ func TestDeliveredWebhooksMatchCaptures(t *testing.T) {
 			t.Fatalf("occur_at must be integer unix seconds: %s", d.body)
 		}
 		db, cb := decodeJSON(t, d.body), decodeJSON(t, ce.body)
-		ed := db["event_data"].(map[string]any)
-		res := ed["resources"].([]any)[0].(map[string]any)
-		repo := ed["repository"].(map[string]any)
+		ed := as[map[string]any](t, db["event_data"])
+		res := as[map[string]any](t, as[[]any](t, ed["resources"])[0])
+		repo := as[map[string]any](t, ed["repository"])
 		tag, _ := res["tag"].(string)
 		if db["type"] != w.typ || tag != w.tag || res["resource_url"] != w.url || db["operator"] != "admin" {
 			t.Fatalf("event %d: type %v tag %q url %v operator %v, want %s %q %s admin", i, db["type"], tag, res["resource_url"], db["operator"], w.typ, w.tag, w.url)
@@ -79,8 +79,8 @@ func TestDeliveredWebhooksMatchCaptures(t *testing.T) {
 			t.Fatalf("event %d (%s): date_created present=%v, want %v", i, w.typ, ok, w.repoDateCreated)
 		}
 		if w.scanStatus != "" {
-			for _, sum := range res["scan_overview"].(map[string]any) {
-				if st := sum.(map[string]any)["scan_status"]; st != w.scanStatus {
+			for _, sum := range as[map[string]any](t, res["scan_overview"]) {
+				if st := as[map[string]any](t, sum)["scan_status"]; st != w.scanStatus {
 					t.Fatalf("event %d: scan_status %v, want %s", i, st, w.scanStatus)
 				}
 			}
@@ -89,13 +89,13 @@ func TestDeliveredWebhooksMatchCaptures(t *testing.T) {
 		if !reflect.DeepEqual(cb["data"], db["event_data"]) {
 			t.Fatalf("event %d: CloudEvents data differs from Default event_data:\n%s\n%s", i, ce.body, d.body)
 		}
-		occur := time.Unix(int64(db["occur_at"].(float64)), 0).UTC().Format(time.RFC3339)
+		occur := time.Unix(int64(as[float64](t, db["occur_at"])), 0).UTC().Format(time.RFC3339)
 		if cb["specversion"] != "1.0" || cb["type"] != cloudEventTypes[w.typ] || cb["time"] != occur ||
 			cb["datacontenttype"] != "application/json" || cb["operator"] != "admin" ||
 			cb["source"] != "/projects/2/webhook/policies/"+itoa(ceID) {
 			t.Fatalf("event %d: CloudEvents attributes %s", i, ce.body)
 		}
-		id, rid := cb["id"].(string), cb["requestid"].(string)
+		id, rid := as[string](t, cb["id"]), as[string](t, cb["requestid"])
 		if !uuidRe.MatchString(id) || !uuidRe.MatchString(rid) || ids[id] {
 			t.Fatalf("event %d: id %q / requestid %q must be fresh v4 UUIDs", i, id, rid)
 		}

@@ -158,8 +158,8 @@ func TestDeliveryMultiArchIndex(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for i, x := range h {
-		res := decodeJSON(t, x.body)["event_data"].(map[string]any)["resources"].([]any)[0].(map[string]any)
-		dg, tag, url := res["digest"].(string), res["tag"].(string), res["resource_url"].(string)
+		res := as[map[string]any](t, as[[]any](t, as[map[string]any](t, decodeJSON(t, x.body)["event_data"])["resources"])[0])
+		dg, tag, url := as[string](t, res["digest"]), as[string](t, res["tag"]), as[string](t, res["resource_url"])
 		if i < 3 {
 			if tag != dg || dg == idx || url != "harbor.example/p/multi@"+dg || seen[dg] {
 				t.Fatalf("child %d: digest %s tag %s url %s", i, dg, tag, url)
@@ -213,7 +213,8 @@ func TestDeliveryOrderFIFOAndShuffle(t *testing.T) {
 		waitIdle(t, c.s)
 		var tags []string
 		for _, x := range rcv.hooks() {
-			tags = append(tags, decodeJSON(t, x.body)["event_data"].(map[string]any)["resources"].([]any)[0].(map[string]any)["tag"].(string))
+			res := as[map[string]any](t, as[[]any](t, as[map[string]any](t, decodeJSON(t, x.body)["event_data"])["resources"])[0])
+			tags = append(tags, as[string](t, res["tag"]))
 		}
 		return tags
 	}

@@ -7,8 +7,7 @@ import (
 	"time"
 )
 
-func artifactCol(row any, key string) (field, bool) {
-	a := row.(*artifact)
+func artifactCol(a *artifact, key string) (field, bool) {
 	switch key {
 	case "id":
 		return inf(a.id), true
@@ -238,7 +237,7 @@ func handleListArtifacts(s *Server, r *http.Request, c secCtx, pp params) reply 
 	view := s.artifactViewFor(r)
 	var repo *repository
 	if p != nil {
-		_, repo, _ = s.findRepoLocked(p.name, name)
+		repo, _ = s.findRepoLocked(p.name, name)
 	}
 	if repo == nil {
 		// ListArtifacts never checks that the repository exists (harbor-api.md §2).
@@ -294,7 +293,7 @@ func (s *Server) resolveArtifact(c secCtx, pp params, action string) (*artifact,
 	if p == nil {
 		return nil, errNotFound("project %s not found", pp["project_name"])
 	}
-	_, repo, _ := s.findRepoLocked(p.name, name)
+	repo, _ := s.findRepoLocked(p.name, name)
 	if repo == nil {
 		return nil, errNotFound("repository %s/%s not found", p.name, name)
 	}
@@ -319,8 +318,7 @@ func handleGetArtifact(s *Server, r *http.Request, c secCtx, pp params) reply {
 	return ok(a.json(s.artifactViewFor(r)))
 }
 
-func tagCol(row any, key string) (field, bool) {
-	t := row.(*tag)
+func tagCol(t *tag, key string) (field, bool) {
 	switch key {
 	case "name":
 		return sf(t.name), true

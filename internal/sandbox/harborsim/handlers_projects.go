@@ -5,8 +5,7 @@ import (
 	"sort"
 )
 
-func projectCol(row any, key string) (field, bool) {
-	p := row.(*project)
+func projectCol(p *project, key string) (field, bool) {
 	switch key {
 	case "name":
 		return sf(p.name), true
@@ -92,7 +91,7 @@ func handleListProjects(s *Server, r *http.Request, c secCtx, _ params) reply {
 
 // matchAll applies every q term whose key is a known column; unknown keys are ignored like the
 // ORM ignores non-filterable fields.
-func matchAll(q *query, row any, col func(any, string) (field, bool)) bool {
+func matchAll[T any](q *query, row T, col func(T, string) (field, bool)) bool {
 	for _, k := range q.keys {
 		f, ok := col(row, k)
 		if !ok {
@@ -132,7 +131,7 @@ func (s *Server) projectJSON(p *project, c secCtx, detail bool) projectJSON {
 
 // GET /projects/{project_name_or_id}.
 func handleGetProject(s *Server, r *http.Request, c secCtx, pp params) reply {
-	p, key := s.lookupProject(r, pp["project_name_or_id"], true)
+	p, key := s.lookupProject(r, pp["project_name_or_id"])
 	if err := s.requireProjectAccess(c, p, actRead, resProject); err != nil {
 		return fail(err)
 	}

@@ -5,8 +5,7 @@ import (
 	"sort"
 )
 
-func repoCol(row any, key string) (field, bool) {
-	r := row.(*repository)
+func repoCol(r *repository, key string) (field, bool) {
 	switch key {
 	case "name":
 		return sf(r.name), true
@@ -103,7 +102,7 @@ func handleGetRepository(s *Server, r *http.Request, c secCtx, pp params) reply 
 	if p == nil {
 		return fail(errNotFound("project %s not found", pp["project_name"]))
 	}
-	_, repo, _ := s.findRepoLocked(p.name, name)
+	repo, _ := s.findRepoLocked(p.name, name)
 	if repo == nil {
 		return fail(errNotFound("repository %s/%s not found", p.name, name))
 	}

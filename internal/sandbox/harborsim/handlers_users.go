@@ -5,8 +5,7 @@ import (
 	"sort"
 )
 
-func userCol(row any, key string) (field, bool) {
-	u := row.(*user)
+func userCol(u *user, key string) (field, bool) {
 	switch key {
 	case "username":
 		return sf(u.username), true
@@ -31,7 +30,7 @@ func handleListUsers(s *Server, r *http.Request, c secCtx, _ params) reply {
 	if !c.authenticated() {
 		return fail(errUnauthorized())
 	}
-	if !c.sysAdmin() && !(c.robot() && c.u.robotList) {
+	if !c.sysAdmin() && (!c.robot() || !c.u.robotList) {
 		return fail(errForbidden(c.name()))
 	}
 	lp, err := parseListParams(r.URL.Query())

@@ -29,8 +29,7 @@ type supportedEventsJSON struct {
 	PayloadFormats []payloadFormatJSON `json:"payload_formats"`
 }
 
-func policyCol(row any, key string) (field, bool) {
-	p := row.(*webhookPolicy)
+func policyCol(p *webhookPolicy, key string) (field, bool) {
 	switch key {
 	case "name":
 		return sf(p.name), true
@@ -54,7 +53,7 @@ func (pol *webhookPolicy) json() policyJSON {
 
 // GET /projects/{project_name_or_id}/webhook/policies (default sort -creation_time).
 func handleListPolicies(s *Server, r *http.Request, c secCtx, pp params) reply {
-	p, key := s.lookupProject(r, pp["project_name_or_id"], true)
+	p, key := s.lookupProject(r, pp["project_name_or_id"])
 	if err := s.requireProjectAccess(c, p, actList, resPolicy); err != nil {
 		return fail(err)
 	}
@@ -177,7 +176,7 @@ func policyNameTaken(p *project, name string, except int64) bool {
 // POST /projects/{project_name_or_id}/webhook/policies → 201, empty body,
 // Location: <request path>/<id> (harbor-api.md §5).
 func handleCreatePolicy(s *Server, r *http.Request, c secCtx, pp params) reply {
-	p, key := s.lookupProject(r, pp["project_name_or_id"], true)
+	p, key := s.lookupProject(r, pp["project_name_or_id"])
 	if err := s.requireProjectAccess(c, p, actCreate, resPolicy); err != nil {
 		return fail(err)
 	}
@@ -239,7 +238,7 @@ func (s *Server) policyByID(id int64) *webhookPolicy {
 
 // GET …/webhook/policies/{id}: Harbor resolves the project before checking access.
 func handleGetPolicy(s *Server, r *http.Request, c secCtx, pp params) reply {
-	p, key := s.lookupProject(r, pp["project_name_or_id"], true)
+	p, key := s.lookupProject(r, pp["project_name_or_id"])
 	if p == nil {
 		return fail(errNotFound("project %s not found", key))
 	}
@@ -255,7 +254,7 @@ func handleGetPolicy(s *Server, r *http.Request, c secCtx, pp params) reply {
 
 // PUT …/webhook/policies/{id}: full replace, 200 with an empty body.
 func handleUpdatePolicy(s *Server, r *http.Request, c secCtx, pp params) reply {
-	p, key := s.lookupProject(r, pp["project_name_or_id"], true)
+	p, key := s.lookupProject(r, pp["project_name_or_id"])
 	if err := s.requireProjectAccess(c, p, actUpdate, resPolicy); err != nil {
 		return fail(err)
 	}
@@ -283,7 +282,7 @@ func handleUpdatePolicy(s *Server, r *http.Request, c secCtx, pp params) reply {
 
 // DELETE …/webhook/policies/{id}: 200.
 func handleDeletePolicy(s *Server, r *http.Request, c secCtx, pp params) reply {
-	p, key := s.lookupProject(r, pp["project_name_or_id"], true)
+	p, key := s.lookupProject(r, pp["project_name_or_id"])
 	if err := s.requireProjectAccess(c, p, actDelete, resPolicy); err != nil {
 		return fail(err)
 	}
@@ -305,7 +304,7 @@ func handleDeletePolicy(s *Server, r *http.Request, c secCtx, pp params) reply {
 
 // GET …/webhook/events (real-api-webhook-events.json).
 func handleWebhookEvents(s *Server, r *http.Request, c secCtx, pp params) reply {
-	p, key := s.lookupProject(r, pp["project_name_or_id"], true)
+	p, key := s.lookupProject(r, pp["project_name_or_id"])
 	if err := s.requireProjectAccess(c, p, actRead, resPolicy); err != nil {
 		return fail(err)
 	}

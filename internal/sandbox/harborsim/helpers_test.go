@@ -58,7 +58,7 @@ func (c *tc) req(method, rawPath, auth string, body string, hdr ...string) resp 
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	b, _ := io.ReadAll(res.Body)
 	return resp{status: res.StatusCode, header: res.Header, body: string(b)}
 }
@@ -75,3 +75,14 @@ func mustPush(t *testing.T, s *Server, project, repo string, tags []string, opts
 }
 
 func errBody(code, msg string) string { return string(errorBody(code, msg)) }
+
+// as asserts v's dynamic type for decoded JSON in tests, failing with what was found instead of
+// panicking.
+func as[T any](tb testing.TB, v any) T {
+	tb.Helper()
+	x, ok := v.(T)
+	if !ok {
+		tb.Fatalf("got %T %v, want %T", v, v, x)
+	}
+	return x
+}

@@ -55,7 +55,6 @@ type repository struct {
 	byDigest map[string]*artifact
 	byTag    map[string]*tag
 	children int // artifacts referenced by an index (hidden from the default list)
-	deleted  bool
 }
 
 // visibleCount is artifact_count: Harbor counts with the default base filter, so index children

@@ -116,11 +116,10 @@ func parseValue(v string) any {
 
 // field is one filterable column value of a row.
 type field struct {
-	s     string
-	i     int64
-	t     time.Time
-	kind  byte // 's', 'i', 't', 'b'
-	multi []string
+	s    string
+	i    int64
+	t    time.Time
+	kind byte // 's', 'i', 't', 'b'
 }
 
 func sf(s string) field    { return field{s: s, kind: 's'} }
@@ -217,7 +216,7 @@ func parseSort(s string) []sortKey {
 
 // compareBy compares two rows by the given sort keys using a column accessor; unknown columns
 // are ignored, as the ORM only sorts on sortable fields.
-func compareBy(keys []sortKey, col func(row any, key string) (field, bool), a, b any) int {
+func compareBy[T any](keys []sortKey, col func(row T, key string) (field, bool), a, b T) int {
 	for _, k := range keys {
 		fa, ok := col(a, k.key)
 		if !ok {

@@ -31,9 +31,6 @@ func errForbidden(msg string) *apiError { return &apiError{http.StatusForbidden,
 func errUnauthorized() *apiError {
 	return &apiError{http.StatusUnauthorized, "UNAUTHORIZED", "unauthorized"}
 }
-func errPrecondition(msg string) *apiError {
-	return &apiError{http.StatusPreconditionFailed, "PRECONDITION", msg}
-}
 
 // errValidation is go-swagger's parameter validation failure: 422 with code
 // upper(StatusText) and a "validation failure list:\n..." message (goharbor/harbor#13765).

@@ -32,11 +32,10 @@ type Server struct {
 	faults   Faults
 	faultRNG uint64
 
-	logMu    sync.Mutex
-	counts   map[string]int
-	log      []LoggedRequest
-	reqSeq   uint64
-	cookieNo uint64
+	logMu  sync.Mutex
+	counts map[string]int
+	log    []LoggedRequest
+	reqSeq uint64
 
 	subsMu sync.RWMutex
 	subs   []func(Event)

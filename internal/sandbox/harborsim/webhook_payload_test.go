@@ -11,28 +11,28 @@ func eventFromCapture(t *testing.T, body map[string]any) (Event, string) {
 	t.Helper()
 	data, _ := body["event_data"].(map[string]any)
 	typ, _ := body["type"].(string)
-	occur := time.Time{}
+	var occur time.Time
 	if data == nil { // CloudEvents
-		data = body["data"].(map[string]any)
+		data = as[map[string]any](t, body["data"])
 		for k, v := range cloudEventTypes {
 			if v == body["type"] {
 				typ = k
 			}
 		}
 		var err error
-		if occur, err = time.Parse(time.RFC3339, body["time"].(string)); err != nil {
+		if occur, err = time.Parse(time.RFC3339, as[string](t, body["time"])); err != nil {
 			t.Fatal(err)
 		}
 	} else {
-		occur = time.Unix(int64(body["occur_at"].(float64)), 0)
+		occur = time.Unix(int64(as[float64](t, body["occur_at"])), 0)
 	}
-	res := data["resources"].([]any)[0].(map[string]any)
-	repo := data["repository"].(map[string]any)
-	ev := Event{Type: typ, OccurAt: occur, Operator: body["operator"].(string),
-		ProjectName: repo["namespace"].(string), Public: repo["repo_type"] == "public",
-		RepoName: repo["repo_full_name"].(string), RepoCreated: time.Unix(int64(repo["date_created"].(float64)), 0),
-		Digest: res["digest"].(string), Tag: res["tag"].(string)}
-	url := res["resource_url"].(string)
+	res := as[map[string]any](t, as[[]any](t, data["resources"])[0])
+	repo := as[map[string]any](t, data["repository"])
+	ev := Event{Type: typ, OccurAt: occur, Operator: as[string](t, body["operator"]),
+		ProjectName: as[string](t, repo["namespace"]), Public: repo["repo_type"] == "public",
+		RepoName: as[string](t, repo["repo_full_name"]), RepoCreated: time.Unix(int64(as[float64](t, repo["date_created"])), 0),
+		Digest: as[string](t, res["digest"]), Tag: as[string](t, res["tag"])}
+	url := as[string](t, res["resource_url"])
 	return ev, url[:strings.Index(url, "/")]
 }
 
@@ -51,7 +51,7 @@ func TestPayloadBytesMatchRealCaptures(t *testing.T) {
 				if format == "default" {
 					got, err = formatDefault(p)
 				} else {
-					got, err = formatCloudEvents(p, 2, 2, body["id"].(string), body["requestid"].(string))
+					got, err = formatCloudEvents(p, 2, 2, as[string](t, body["id"]), as[string](t, body["requestid"]))
 				}
 				if err != nil {
 					t.Fatal(err)

@@ -45,9 +45,9 @@ func (s *Server) ExpireTokens() {
 // postAccessToken: POST /v1/auth/access_token (port-api.md §1.2). Body
 // {clientId, clientSecret}, both required, additionalProperties false.
 // "Only one token is active per credential set at a time: re-requesting
-// before expiry returns the same token with its remaining lifetime."
+// before expiry returns the same token with its remaining lifetime".
 func (s *Server) postAccessToken(c *call) (int, any, error) {
-	body, err := c.object(true)
+	body, err := c.object()
 	if err != nil {
 		return 0, nil, err
 	}

@@ -29,7 +29,7 @@ func TestAccessToken(t *testing.T) {
 			h := h.sub(t)
 			st, body, _ := h.raw("POST", "/v1/auth/access_token", "", tc.body)
 			expectError(t, st, body, tc.status, tc.code, tc.msg)
-			if tc.noEchoed != "" && strings.Contains(body["message"].(string), tc.noEchoed) {
+			if tc.noEchoed != "" && strings.Contains(as[string](t, body["message"]), tc.noEchoed) {
 				t.Errorf("message echoes a credential: %q", body["message"])
 			}
 		})
@@ -113,7 +113,7 @@ func TestBearerRequired(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				resp.Body.Close()
+				_ = resp.Body.Close()
 				if resp.StatusCode != 401 {
 					t.Fatalf("status %d, want 401", resp.StatusCode)
 				}

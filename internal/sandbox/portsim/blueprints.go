@@ -38,7 +38,7 @@ func (s *Server) createBlueprint(c *call) (int, any, error) {
 	if _, err := c.boolParam("create_catalog_page", false, true); err != nil {
 		return 0, nil, err
 	}
-	body, err := c.object(true)
+	body, err := c.object()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -63,7 +63,7 @@ func (s *Server) putBlueprint(c *call) (int, any, error)   { return s.updateBlue
 func (s *Server) patchBlueprint(c *call) (int, any, error) { return s.updateBlueprint(c, modePatch) }
 
 func (s *Server) updateBlueprint(c *call, mode bpMode) (int, any, error) {
-	body, err := c.object(true)
+	body, err := c.object()
 	if err != nil {
 		return 0, nil, err
 	}

@@ -15,8 +15,9 @@ func bp(id string, edit func(m map[string]any)) map[string]any {
 	return m
 }
 
-func props(m map[string]any) map[string]any {
-	return m["schema"].(map[string]any)["properties"].(map[string]any)
+func props(t testing.TB, m map[string]any) map[string]any {
+	t.Helper()
+	return as[map[string]any](t, as[map[string]any](t, m["schema"])["properties"])
 }
 
 func TestCreateBlueprintValidation(t *testing.T) {
@@ -44,17 +45,17 @@ func TestCreateBlueprintValidation(t *testing.T) {
 		{"description 201 chars", bp("x4", func(m map[string]any) { m["description"] = strings.Repeat("d", 201) }), 422, codeInvalidRequest, "description"},
 		{"schema missing", bp("x5", func(m map[string]any) { delete(m, "schema") }), 422, codeInvalidRequest, "'schema'"},
 		{"schema.properties missing", bp("x6", func(m map[string]any) { m["schema"] = map[string]any{} }), 422, codeInvalidRequest, "'properties'"},
-		{"schema unknown key", bp("x7", func(m map[string]any) { m["schema"].(map[string]any)["extra"] = 1 }), 422, codeInvalidRequest, "additional properties"},
-		{"property id with space", bp("x8", func(m map[string]any) { props(m)["bad id"] = map[string]any{"type": "string"} }), 422, codeInvalidRequest, "pattern"},
-		{"property id with dot", bp("x9", func(m map[string]any) { props(m)["a.b"] = map[string]any{"type": "string"} }), 422, codeInvalidRequest, "pattern"},
-		{"property id 101 chars", bp("x10", func(m map[string]any) { props(m)[strings.Repeat("p", 101)] = map[string]any{"type": "string"} }), 422, codeInvalidRequest, "100 characters"},
-		{"property id with = ok", bp("x11", func(m map[string]any) { props(m)["a=b"] = map[string]any{"type": "string"} }), 201, "", ""},
-		{"property type integer", bp("x12", func(m map[string]any) { props(m)["n"] = map[string]any{"type": "integer"} }), 422, codeInvalidRequest, "allowed values"},
-		{"property type missing", bp("x13", func(m map[string]any) { props(m)["n"] = map[string]any{"title": "N"} }), 422, codeInvalidRequest, "'type'"},
-		{"property format uuid", bp("x14", func(m map[string]any) { props(m)["n"] = map[string]any{"type": "string", "format": "uuid"} }), 422, codeInvalidRequest, "format"},
-		{"property format date-time ok", bp("x15", func(m map[string]any) { props(m)["n"] = map[string]any{"type": "string", "format": "date-time"} }), 201, "", ""},
-		{"enum of wrong type", bp("x16", func(m map[string]any) { props(m)["n"] = map[string]any{"type": "number", "enum": []any{"a"}} }), 422, codeInvalidRequest, "enum"},
-		{"required names unknown property", bp("x17", func(m map[string]any) { m["schema"].(map[string]any)["required"] = []any{"ghost"} }), 422, codeInvalidRequest, "ghost"},
+		{"schema unknown key", bp("x7", func(m map[string]any) { as[map[string]any](t, m["schema"])["extra"] = 1 }), 422, codeInvalidRequest, "additional properties"},
+		{"property id with space", bp("x8", func(m map[string]any) { props(t, m)["bad id"] = map[string]any{"type": "string"} }), 422, codeInvalidRequest, "pattern"},
+		{"property id with dot", bp("x9", func(m map[string]any) { props(t, m)["a.b"] = map[string]any{"type": "string"} }), 422, codeInvalidRequest, "pattern"},
+		{"property id 101 chars", bp("x10", func(m map[string]any) { props(t, m)[strings.Repeat("p", 101)] = map[string]any{"type": "string"} }), 422, codeInvalidRequest, "100 characters"},
+		{"property id with = ok", bp("x11", func(m map[string]any) { props(t, m)["a=b"] = map[string]any{"type": "string"} }), 201, "", ""},
+		{"property type integer", bp("x12", func(m map[string]any) { props(t, m)["n"] = map[string]any{"type": "integer"} }), 422, codeInvalidRequest, "allowed values"},
+		{"property type missing", bp("x13", func(m map[string]any) { props(t, m)["n"] = map[string]any{"title": "N"} }), 422, codeInvalidRequest, "'type'"},
+		{"property format uuid", bp("x14", func(m map[string]any) { props(t, m)["n"] = map[string]any{"type": "string", "format": "uuid"} }), 422, codeInvalidRequest, "format"},
+		{"property format date-time ok", bp("x15", func(m map[string]any) { props(t, m)["n"] = map[string]any{"type": "string", "format": "date-time"} }), 201, "", ""},
+		{"enum of wrong type", bp("x16", func(m map[string]any) { props(t, m)["n"] = map[string]any{"type": "number", "enum": []any{"a"}} }), 422, codeInvalidRequest, "enum"},
+		{"required names unknown property", bp("x17", func(m map[string]any) { as[map[string]any](t, m["schema"])["required"] = []any{"ghost"} }), 422, codeInvalidRequest, "ghost"},
 		{"relation to missing blueprint", bp("x18", func(m map[string]any) {
 			m["relations"] = map[string]any{"r": map[string]any{"target": "nope", "required": false, "many": false}}
 		}), 404, codeNotFound, `Blueprint with identifier "nope" was not found`},
@@ -84,7 +85,7 @@ func TestCreateBlueprintValidation(t *testing.T) {
 				if st != 201 || body["ok"] != true {
 					t.Fatalf("got %d %v", st, body)
 				}
-				got := body["blueprint"].(map[string]any)
+				got := as[map[string]any](t, body["blueprint"])
 				if got["identifier"] != tc.body["identifier"] || got["createdAt"] == nil || got["updatedBy"] != testClientID {
 					t.Errorf("blueprint echo: %v", got)
 				}
@@ -97,13 +98,13 @@ func TestCreateBlueprintValidation(t *testing.T) {
 
 func TestBlueprintReadUpdate(t *testing.T) {
 	h := newHarness(t).withFixtures()
-	got := h.must(200, "GET", "/v1/blueprints/repository", nil)["blueprint"].(map[string]any)
-	rel := got["relations"].(map[string]any)["project"].(map[string]any)
+	got := as[map[string]any](t, h.must(200, "GET", "/v1/blueprints/repository", nil)["blueprint"])
+	rel := as[map[string]any](t, as[map[string]any](t, got["relations"])["project"])
 	if rel["target"] != "project" || got["mirrorProperties"] == nil {
 		t.Fatalf("GET blueprint: %v", got)
 	}
-	list := h.must(200, "GET", "/v1/blueprints", nil)["blueprints"].([]any)
-	if len(list) != 3 || list[0].(map[string]any)["identifier"] != "artifact" {
+	list := as[[]any](t, h.must(200, "GET", "/v1/blueprints", nil)["blueprints"])
+	if len(list) != 3 || as[map[string]any](t, list[0])["identifier"] != "artifact" {
 		t.Fatalf("list: %v", list)
 	}
 
@@ -111,7 +112,7 @@ func TestBlueprintReadUpdate(t *testing.T) {
 	h.must(201, "POST", "/v1/blueprints", bp("bare", nil))
 	h.must(200, "PATCH", "/v1/blueprints/bare", map[string]any{"relations": map[string]any{"p": map[string]any{"target": "project"}}})
 	patched, _ := h.srv.Blueprint("bare")
-	if props(patched)["name"] == nil || patched["relations"].(map[string]any)["p"] == nil {
+	if props(t, patched)["name"] == nil || as[map[string]any](t, patched["relations"])["p"] == nil {
 		t.Fatalf("PATCH lost schema or relation: %v", patched)
 	}
 	st, body := h.do("PATCH", "/v1/blueprints/bare", map[string]any{"relations": map[string]any{"q": map[string]any{"target": "ghost"}}})
@@ -126,11 +127,11 @@ func TestBlueprintReadUpdate(t *testing.T) {
 	// PUT replaces; entity data of removed or retyped properties is dropped.
 	h.upsert("project", map[string]any{"identifier": "p1", "properties": map[string]any{"name": "n", "count": 3, "public": true}})
 	put := projectBP()
-	delete(props(put), "count")
-	props(put)["public"] = map[string]any{"type": "string"}
+	delete(props(t, put), "count")
+	props(t, put)["public"] = map[string]any{"type": "string"}
 	h.must(200, "PUT", "/v1/blueprints/project", put)
 	e, _ := h.srv.Entity("project", "p1")
-	if p := e["properties"].(map[string]any); p["count"] != nil || p["public"] != nil || p["name"] != "n" {
+	if p := as[map[string]any](t, e["properties"]); p["count"] != nil || p["public"] != nil || p["name"] != "n" {
 		t.Fatalf("entity properties after PUT: %v", p)
 	}
 }
@@ -148,12 +149,12 @@ func TestDeleteBlueprint(t *testing.T) {
 
 	// all-entities: migration reports RUNNING MigrationPolls times, then COMPLETED.
 	out := h.must(200, "DELETE", "/v1/blueprints/artifact/all-entities?delete_blueprint=true", nil)
-	mid := out["migrationId"].(string)
+	mid := as[string](t, out["migrationId"])
 	if mid == "" {
 		t.Fatal("no migrationId")
 	}
 	for i, want := range []string{"RUNNING", "COMPLETED", "COMPLETED"} {
-		m := h.must(200, "GET", "/v1/migrations/"+mid, nil)["migration"].(map[string]any)
+		m := as[map[string]any](t, h.must(200, "GET", "/v1/migrations/"+mid, nil)["migration"])
 		if m["status"] != want {
 			t.Fatalf("poll %d: status %v, want %s", i, m["status"], want)
 		}
@@ -173,9 +174,9 @@ func TestDeleteAllEntitiesKeepsBlueprintAndDetaches(t *testing.T) {
 	h.upsert("artifact", map[string]any{"identifier": "a1", "relations": map[string]any{"repository": "r1", "related": []any{"r1"}}})
 	st, body := h.do("DELETE", "/v1/blueprints/repository/all-entities?delete_blueprint=true", nil)
 	expectError(t, st, body, 422, codeHasDependents, "artifact.repository")
-	mid := h.must(200, "DELETE", "/v1/blueprints/repository/all-entities", nil)["migrationId"].(string)
+	mid := as[string](t, h.must(200, "DELETE", "/v1/blueprints/repository/all-entities", nil)["migrationId"])
 	for range 3 {
-		if s := h.must(200, "GET", "/v1/migrations/"+mid, nil)["migration"].(map[string]any)["status"]; s != "RUNNING" {
+		if s := as[map[string]any](t, h.must(200, "GET", "/v1/migrations/"+mid, nil)["migration"])["status"]; s != "RUNNING" {
 			t.Fatalf("status %v, want RUNNING", s)
 		}
 	}
@@ -183,8 +184,8 @@ func TestDeleteAllEntitiesKeepsBlueprintAndDetaches(t *testing.T) {
 		t.Fatalf("count %v", n)
 	}
 	a, _ := h.srv.Entity("artifact", "a1")
-	rels := a["relations"].(map[string]any)
-	if rels["repository"] != nil || len(rels["related"].([]any)) != 0 {
+	rels := as[map[string]any](t, a["relations"])
+	if rels["repository"] != nil || len(as[[]any](t, rels["related"])) != 0 {
 		t.Fatalf("dangling relations: %v", rels)
 	}
 }

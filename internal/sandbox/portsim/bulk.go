@@ -16,7 +16,7 @@ func (s *Server) bulkUpsert(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	body, err := c.object(true)
+	body, err := c.object()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -97,7 +97,7 @@ func (s *Server) bulkDelete(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	body, err := c.object(true)
+	body, err := c.object()
 	if err != nil {
 		return 0, nil, err
 	}

@@ -47,15 +47,15 @@ func TestBulkUpsertShape(t *testing.T) {
 	t.Run("20 entities", func(t *testing.T) {
 		h := h.sub(t)
 		out := h.must(200, "POST", path+"?upsert=true", map[string]any{"entities": repos(20, "r")})
-		if out["ok"] != true || len(out["entities"].([]any)) != 20 || len(out["errors"].([]any)) != 0 {
+		if out["ok"] != true || len(as[[]any](t, out["entities"])) != 20 || len(as[[]any](t, out["errors"])) != 0 {
 			t.Fatalf("%v", out)
 		}
-		first := out["entities"].([]any)[0].(map[string]any)
+		first := as[map[string]any](t, as[[]any](t, out["entities"])[0])
 		if first["created"] != true || first["index"] != float64(0) || first["identifier"] != "r00" {
 			t.Fatalf("first result %v", first)
 		}
 		again := h.must(200, "POST", path+"?upsert=true", map[string]any{"entities": repos(1, "r")})
-		if again["entities"].([]any)[0].(map[string]any)["created"] != false {
+		if as[map[string]any](t, as[[]any](t, again["entities"])[0])["created"] != false {
 			t.Fatalf("second write reported created: %v", again)
 		}
 	})
@@ -78,13 +78,13 @@ func TestBulkUpsertPartial(t *testing.T) {
 		t.Fatalf("status %d %v", st, out)
 	}
 	var okIdx []float64
-	for _, e := range out["entities"].([]any) {
-		okIdx = append(okIdx, e.(map[string]any)["index"].(float64))
+	for _, e := range as[[]any](t, out["entities"]) {
+		okIdx = append(okIdx, as[float64](t, as[map[string]any](t, e)["index"]))
 	}
 	if !reflect.DeepEqual(okIdx, []float64{0, 4}) {
 		t.Fatalf("ok indexes %v", okIdx)
 	}
-	errs := out["errors"].([]any)
+	errs := as[[]any](t, out["errors"])
 	want := []struct {
 		index  float64
 		id     string
@@ -95,7 +95,7 @@ func TestBulkUpsertPartial(t *testing.T) {
 		t.Fatalf("errors %v", errs)
 	}
 	for i, w := range want {
-		e := errs[i].(map[string]any)
+		e := as[map[string]any](t, errs[i])
 		if e["index"] != w.index || e["identifier"] != w.id || e["statusCode"] != w.status || e["error"] != w.code || e["message"] == "" {
 			t.Errorf("errors[%d] = %v, want %+v", i, e, w)
 		}

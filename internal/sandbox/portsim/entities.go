@@ -44,7 +44,7 @@ func (s *Server) postEntity(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	body, err := c.object(true)
+	body, err := c.object()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -71,7 +71,7 @@ func (s *Server) putEntity(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	body, err := c.object(true)
+	body, err := c.object()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -102,7 +102,7 @@ func (s *Server) patchEntity(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	body, err := c.object(true)
+	body, err := c.object()
 	if err != nil {
 		return 0, nil, err
 	}

@@ -86,7 +86,7 @@ func TestEntityIdentifiersInPaths(t *testing.T) {
 	h := newHarness(t).withFixtures()
 	for _, id := range []string{"library/nginx", "a:b", "x+y", "a=b", "ünï", "a/b/c:1.0"} {
 		h.upsert("repository", map[string]any{"identifier": id})
-		got := h.must(200, "GET", "/v1/blueprints/repository/entities/"+url.PathEscape(id), nil)["entity"].(map[string]any)
+		got := as[map[string]any](t, h.must(200, "GET", "/v1/blueprints/repository/entities/"+url.PathEscape(id), nil)["entity"])
 		if got["identifier"] != id || got["blueprint"] != "repository" {
 			t.Fatalf("GET %q: %v", id, got)
 		}
@@ -107,7 +107,7 @@ func TestMergeReplaceAndMeta(t *testing.T) {
 	h.must(201, "POST", "/v1/blueprints/project/entities?upsert=true&merge=true",
 		map[string]any{"identifier": "p", "properties": map[string]any{"name": "n", "count": 2}})
 	merged, _ := h.srv.Entity("project", "p")
-	mp := merged["properties"].(map[string]any)
+	mp := as[map[string]any](t, merged["properties"])
 	if mp["count"] != float64(2) || mp["public"] != true || merged["title"] != "P" || !reflect.DeepEqual(merged["team"], []any{"core"}) {
 		t.Fatalf("merge lost data: %v", merged)
 	}
@@ -117,7 +117,7 @@ func TestMergeReplaceAndMeta(t *testing.T) {
 
 	h.upsert("project", map[string]any{"identifier": "p", "properties": map[string]any{"name": "n2"}})
 	replaced, _ := h.srv.Entity("project", "p")
-	if rp := replaced["properties"].(map[string]any); rp["public"] != nil || rp["name"] != "n2" || replaced["title"] != nil {
+	if rp := as[map[string]any](t, replaced["properties"]); rp["public"] != nil || rp["name"] != "n2" || replaced["title"] != nil {
 		t.Fatalf("upsert without merge must replace: %v", replaced)
 	}
 
@@ -156,8 +156,8 @@ func TestCreateMissingRelatedEntities(t *testing.T) {
 func TestPatchAndPutEntity(t *testing.T) {
 	h := newHarness(t).withFixtures()
 	h.upsert("project", map[string]any{"identifier": "p", "title": "P", "properties": map[string]any{"name": "n", "count": 1}})
-	got := h.must(200, "PATCH", "/v1/blueprints/project/entities/p", map[string]any{"properties": map[string]any{"public": true}, "title": nil})["entity"].(map[string]any)
-	if p := got["properties"].(map[string]any); p["count"] != float64(1) || p["public"] != true || got["title"] != nil {
+	got := as[map[string]any](t, h.must(200, "PATCH", "/v1/blueprints/project/entities/p", map[string]any{"properties": map[string]any{"public": true}, "title": nil})["entity"])
+	if p := as[map[string]any](t, got["properties"]); p["count"] != float64(1) || p["public"] != true || got["title"] != nil {
 		t.Fatalf("PATCH: %v", got)
 	}
 	tests := []struct {
@@ -189,7 +189,7 @@ func TestPatchAndPutEntity(t *testing.T) {
 		})
 	}
 	put, _ := h.srv.Entity("project", "p")
-	if p := put["properties"].(map[string]any); len(p) != 1 || p["name"] != "m" {
+	if p := as[map[string]any](t, put["properties"]); len(p) != 1 || p["name"] != "m" {
 		t.Fatalf("PUT must replace: %v", p)
 	}
 }
@@ -225,7 +225,7 @@ func TestSearchQueryIdentifierAndRelation(t *testing.T) {
 	// Map by property: the identifier query resolves to r1.
 	h.must(201, "POST", "/v1/blueprints/repository/entities?upsert=true&merge=true",
 		map[string]any{"identifier": q("=", "lib/nginx"), "properties": map[string]any{"pulls": 5}})
-	if r1, _ := h.srv.Entity("repository", "r1"); r1["properties"].(map[string]any)["pulls"] != float64(5) {
+	if r1, _ := h.srv.Entity("repository", "r1"); as[map[string]any](t, r1["properties"])["pulls"] != float64(5) {
 		t.Fatalf("identifier query did not update r1: %v", r1)
 	}
 	st, body := h.do("POST", "/v1/blueprints/repository/entities?upsert=true", map[string]any{"identifier": q("contains", "lib/")})
@@ -235,7 +235,7 @@ func TestSearchQueryIdentifierAndRelation(t *testing.T) {
 
 	h.upsert("artifact", map[string]any{"identifier": "a", "relations": map[string]any{"repository": q("=", "lib/redis"), "related": q("contains", "lib/")}})
 	a, _ := h.srv.Entity("artifact", "a")
-	if rels := a["relations"].(map[string]any); rels["repository"] != "r2" || !reflect.DeepEqual(rels["related"], []any{"r1", "r2"}) {
+	if rels := as[map[string]any](t, a["relations"]); rels["repository"] != "r2" || !reflect.DeepEqual(rels["related"], []any{"r1", "r2"}) {
 		t.Fatalf("relation queries: %v", rels)
 	}
 	st, body = h.do("POST", "/v1/blueprints/artifact/entities?upsert=true", map[string]any{"identifier": "b", "relations": map[string]any{"repository": q("contains", "lib/")}})

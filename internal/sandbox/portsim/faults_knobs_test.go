@@ -44,16 +44,16 @@ func TestBulkFailNext(t *testing.T) {
 	if st != 207 || body["ok"] != false {
 		t.Fatalf("first batch: %d %v", st, body)
 	}
-	if errs := body["errors"].([]any); len(errs) != 2 {
+	if errs := as[[]any](t, body["errors"]); len(errs) != 2 {
 		t.Fatalf("errors %v", errs)
-	} else if e := errs[0].(map[string]any); e["statusCode"] != float64(500) || e["identifier"] != "a" || e["index"] != float64(0) {
+	} else if e := as[map[string]any](t, errs[0]); e["statusCode"] != float64(500) || e["identifier"] != "a" || e["index"] != float64(0) {
 		t.Fatalf("error entry %v", e)
 	}
 	st, body = bulk("c", "d")
-	if st != 207 || len(body["errors"].([]any)) != 1 || len(body["entities"].([]any)) != 1 {
+	if st != 207 || len(as[[]any](t, body["errors"])) != 1 || len(as[[]any](t, body["entities"])) != 1 {
 		t.Fatalf("second batch: %d %v", st, body)
 	}
-	if ok := body["entities"].([]any)[0].(map[string]any); ok["identifier"] != "d" || ok["index"] != float64(1) {
+	if ok := as[map[string]any](t, as[[]any](t, body["entities"])[0]); ok["identifier"] != "d" || ok["index"] != float64(1) {
 		t.Fatalf("written entity %v", ok)
 	}
 	for _, id := range []string{"a", "b", "c"} {
@@ -66,7 +66,7 @@ func TestBulkFailNext(t *testing.T) {
 	}
 
 	h.srv.SetFaults(Faults{BulkFailNext: 1, BulkFailStatus: 422})
-	if st, body = bulk("e"); st != 207 || body["errors"].([]any)[0].(map[string]any)["statusCode"] != float64(422) {
+	if st, body = bulk("e"); st != 207 || as[map[string]any](t, as[[]any](t, body["errors"])[0])["statusCode"] != float64(422) {
 		t.Fatalf("BulkFailStatus: %d %v", st, body)
 	}
 }

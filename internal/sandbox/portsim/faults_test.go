@@ -187,7 +187,7 @@ func TestContentTypeRequired(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != http.StatusUnsupportedMediaType {
 			t.Errorf("Content-Type %q: status %d, want 415", ct, resp.StatusCode)
 		}

@@ -71,7 +71,7 @@ func (h *harness) login() string {
 	if st != 200 {
 		h.t.Fatalf("login: %d %v", st, body)
 	}
-	return body["accessToken"].(string)
+	return as[string](h.t, body["accessToken"])
 }
 
 // raw sends a request with the given bearer token ("" = none). body may be
@@ -104,7 +104,7 @@ func (h *harness) raw(method, path, token string, body any) (int, map[string]any
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	data, _ := io.ReadAll(resp.Body)
 	var out map[string]any
 	if err := json.Unmarshal(data, &out); err != nil {
@@ -214,7 +214,18 @@ func ids(t *testing.T, body map[string]any) []string {
 	arr, _ := body["entities"].([]any)
 	out := []string{}
 	for _, x := range arr {
-		out = append(out, x.(map[string]any)["identifier"].(string))
+		out = append(out, as[string](t, as[map[string]any](t, x)["identifier"]))
 	}
 	return out
+}
+
+// as asserts v's dynamic type for decoded JSON in tests, failing with what was found instead of
+// panicking.
+func as[T any](tb testing.TB, v any) T {
+	tb.Helper()
+	x, ok := v.(T)
+	if !ok {
+		tb.Fatalf("got %T %v, want %T", v, v, x)
+	}
+	return x
 }

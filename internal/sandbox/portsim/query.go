@@ -331,8 +331,8 @@ func (r *rule) match(x *evalCtx) bool {
 	case "doesNotEndsWith":
 		return !anyElem(v, func(e any) bool { return strOp(e, r.val, strings.HasSuffix) })
 	case "<", "<=", ">", ">=":
-		c, comparable := compare(v, r.val)
-		if !comparable {
+		c, ok := compare(v, r.val)
+		if !ok {
 			return false
 		}
 		switch r.op {

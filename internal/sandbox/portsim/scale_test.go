@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -18,9 +19,14 @@ type direct struct {
 
 func newDirect(tb testing.TB) *direct {
 	d := &direct{tb: tb, srv: New(Options{ClientID: "a", ClientSecret: "b", Seed: 1})}
-	_, out := d.call("POST", "/v1/auth/access_token", map[string]any{"clientId": "a", "clientSecret": "b"})
-	d.token = out["accessToken"].(string)
-	d.call("POST", "/v1/blueprints", repositoryBPNoRel())
+	st, out := d.post("/v1/auth/access_token", map[string]any{"clientId": "a", "clientSecret": "b"})
+	if st != 200 {
+		tb.Fatalf("login: %d %v", st, out)
+	}
+	d.token = as[string](tb, out["accessToken"])
+	if st, out := d.post("/v1/blueprints", repositoryBPNoRel()); st != 201 {
+		tb.Fatalf("create blueprint: %d %v", st, out)
+	}
 	return d
 }
 
@@ -29,9 +35,10 @@ func repositoryBPNoRel() map[string]any {
 		"name": map[string]any{"type": "string"}, "pulls": map[string]any{"type": "number"}}}}
 }
 
-func (d *direct) call(method, path string, body any) (int, map[string]any) {
+// post sends body as JSON to path; the scale checks only use POST (login, bulk, search).
+func (d *direct) post(path string, body any) (int, map[string]any) {
 	buf, _ := json.Marshal(body)
-	req := httptest.NewRequest(method, path, bytes.NewReader(buf))
+	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(buf))
 	req.Header.Set("Content-Type", "application/json")
 	if d.token != "" {
 		req.Header.Set("Authorization", "Bearer "+d.token)
@@ -50,7 +57,7 @@ func (d *direct) load(n int) {
 			batch = append(batch, map[string]any{"identifier": fmt.Sprintf("proj-%d/repo-%d", j%97, j),
 				"properties": map[string]any{"name": fmt.Sprint(j), "pulls": float64(j)}})
 		}
-		if st, out := d.call("POST", "/v1/blueprints/repository/entities/bulk?upsert=true&merge=true", map[string]any{"entities": batch}); st != 200 {
+		if st, out := d.post("/v1/blueprints/repository/entities/bulk?upsert=true&merge=true", map[string]any{"entities": batch}); st != 200 {
 			d.tb.Fatalf("bulk at %d: %d %v", i, st, out)
 		}
 	}
@@ -73,11 +80,11 @@ func TestScale100k(t *testing.T) {
 		if from != "" {
 			body["from"] = from
 		}
-		st, out := d.call("POST", "/v1/blueprints/repository/entities/search", body)
+		st, out := d.post("/v1/blueprints/repository/entities/search", body)
 		if st != 200 {
 			t.Fatalf("search: %d %v", st, out)
 		}
-		seen += len(out["entities"].([]any))
+		seen += len(as[[]any](t, out["entities"]))
 		next, _ := out["next"].(string)
 		if next == "" {
 			break
@@ -101,6 +108,6 @@ func BenchmarkBulkUpsert(b *testing.B) {
 		for j := range batch {
 			batch[j] = map[string]any{"identifier": fmt.Sprintf("r-%d-%d", i, j), "properties": map[string]any{"pulls": float64(j)}}
 		}
-		d.call("POST", "/v1/blueprints/repository/entities/bulk?upsert=true", map[string]any{"entities": batch})
+		d.post("/v1/blueprints/repository/entities/bulk?upsert=true", map[string]any{"entities": batch})
 	}
 }

@@ -123,7 +123,7 @@ func decodeCursor(bp, s string) (string, error) {
 // additionalProperties false. Results in identifier order; next is the
 // cursor for the following page, absent on the last page.
 func (s *Server) searchBlueprint(c *call) (int, any, error) {
-	body, err := c.object(true)
+	body, err := c.object()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -231,7 +231,7 @@ func (s *Server) searchGlobal(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	body, err := c.object(true)
+	body, err := c.object()
 	if err != nil {
 		return 0, nil, err
 	}

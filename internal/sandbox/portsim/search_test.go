@@ -121,7 +121,7 @@ func TestSearchInclude(t *testing.T) {
 	h := searchFixture(t)
 	out := h.must(200, "POST", "/v1/blueprints/project/entities/search", map[string]any{
 		"query": and(rl("$identifier", "=", "p1")), "include": []any{"$title", "properties.name", "$updatedAt", "relations.none"}})
-	got := out["entities"].([]any)[0].(map[string]any)
+	got := as[map[string]any](t, as[[]any](t, out["entities"])[0])
 	want := map[string]any{"identifier": "p1", "title": "Alpha", "properties": map[string]any{"name": "alpha"},
 		"updatedAt": "2025-06-01T12:00:00.000Z", "relations": map[string]any{}}
 	if !reflect.DeepEqual(got, want) {
@@ -129,12 +129,12 @@ func TestSearchInclude(t *testing.T) {
 	}
 	out = h.must(200, "POST", "/v1/blueprints/project/entities/search", map[string]any{
 		"query": and(rl("$identifier", "=", "p1")), "exclude": []any{"properties", "$createdBy", "identifier"}})
-	got = out["entities"].([]any)[0].(map[string]any)
+	got = as[map[string]any](t, as[[]any](t, out["entities"])[0])
 	if _, has := got["properties"]; has || got["createdBy"] != nil || got["identifier"] != "p1" || got["relations"] == nil {
 		t.Fatalf("exclude: %v", got)
 	}
 	// GET takes repeated include parameters.
-	got = h.must(200, "GET", "/v1/blueprints/project/entities/p2?include=identifier&include=properties.count", nil)["entity"].(map[string]any)
+	got = as[map[string]any](t, h.must(200, "GET", "/v1/blueprints/project/entities/p2?include=identifier&include=properties.count", nil)["entity"])
 	if !reflect.DeepEqual(got, map[string]any{"identifier": "p2", "properties": map[string]any{"count": float64(5)}}) {
 		t.Fatalf("GET include: %v", got)
 	}

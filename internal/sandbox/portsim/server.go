@@ -228,13 +228,10 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, pattern string, h h
 	return status, out, len(body)
 }
 
-// object decodes the body as a JSON object. An empty body is an error when required.
-func (c *call) object(required bool) (map[string]any, error) {
+// object decodes the body as a JSON object; an empty body is an error.
+func (c *call) object() (map[string]any, error) {
 	if len(bytes.TrimSpace(c.body)) == 0 {
-		if required {
-			return nil, invalid("body must be object")
-		}
-		return nil, nil
+		return nil, invalid("body must be object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(c.body))
 	var v any

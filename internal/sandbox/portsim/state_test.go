@@ -24,16 +24,16 @@ func TestDirectStateAccess(t *testing.T) {
 	// Drift: a property removed behind Terraform's back.
 	h.upsert("repository", map[string]any{"identifier": "r1", "properties": map[string]any{"name": "n", "pulls": 3}})
 	drift := repositoryBP()
-	delete(props(drift), "pulls")
+	delete(props(t, drift), "pulls")
 	drift["createdAt"] = "ignored"
 	if err := h.srv.SetBlueprint(drift); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := h.srv.Blueprint("repository")
-	if props(got)["pulls"] != nil || got["createdAt"] == "ignored" {
+	if props(t, got)["pulls"] != nil || got["createdAt"] == "ignored" {
 		t.Fatalf("drifted blueprint %v", got)
 	}
-	if e, _ := h.srv.Entity("repository", "r1"); e["properties"].(map[string]any)["pulls"] != nil {
+	if e, _ := h.srv.Entity("repository", "r1"); as[map[string]any](t, e["properties"])["pulls"] != nil {
 		t.Fatalf("drift kept stale data: %v", e)
 	}
 
@@ -50,7 +50,7 @@ func TestDirectStateAccess(t *testing.T) {
 		t.Fatalf("Entities %v", got)
 	}
 	h.srv.RemoveEntity("repository", "r2")
-	if a, _ := h.srv.Entity("artifact", "a"); a["relations"].(map[string]any)["repository"] != nil {
+	if a, _ := h.srv.Entity("artifact", "a"); as[map[string]any](t, a["relations"])["repository"] != nil {
 		t.Fatalf("RemoveEntity left a dangling relation: %v", a)
 	}
 
@@ -60,7 +60,7 @@ func TestDirectStateAccess(t *testing.T) {
 		t.Fatal("blueprint survived")
 	}
 	art, _ := h.srv.Blueprint("artifact")
-	if len(art["relations"].(map[string]any)) != 0 {
+	if len(as[map[string]any](t, art["relations"])) != 0 {
 		t.Fatalf("artifact still relates to the removed blueprint: %v", art["relations"])
 	}
 	h.must(404, "GET", "/v1/blueprints/repository/entities-count", nil)

@@ -158,14 +158,16 @@ func envOr(k, def string) string {
 	return def
 }
 
-// writeCatalog prints the blueprints and their entities, a few per blueprint.
+// writeCatalog prints the blueprints and their entities, a few per blueprint. It stops at the
+// first failed write (the client went away).
 func writeCatalog(w http.ResponseWriter, ps *portsim.Server) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	ids := ps.BlueprintIDs()
 	sort.Strings(ids)
 	for _, id := range ids {
 		bp, _ := ps.Blueprint(id)
-		props, _ := bp["schema"].(map[string]any)["properties"].(map[string]any)
+		schema, _ := bp["schema"].(map[string]any)
+		props, _ := schema["properties"].(map[string]any)
 		names := make([]string, 0, len(props))
 		for p := range props {
 			names = append(names, p)
@@ -174,21 +176,28 @@ func writeCatalog(w http.ResponseWriter, ps *portsim.Server) {
 		rels := []string{}
 		if rm, ok := bp["relations"].(map[string]any); ok {
 			for r, v := range rm {
-				target, _ := v.(map[string]any)["target"].(string)
+				rel, _ := v.(map[string]any)
+				target, _ := rel["target"].(string)
 				rels = append(rels, r+"→"+target)
 			}
 		}
 		sort.Strings(rels)
 		ents := ps.Entities(id)
-		fmt.Fprintf(w, "blueprint %-18s %q  properties: %s  relations: %s  entities: %d\n",
-			id, bp["title"], strings.Join(names, ","), strings.Join(rels, ","), len(ents))
+		if _, err := fmt.Fprintf(w, "blueprint %-18s %q  properties: %s  relations: %s  entities: %d\n",
+			id, bp["title"], strings.Join(names, ","), strings.Join(rels, ","), len(ents)); err != nil {
+			return
+		}
 		for i, e := range ents {
 			if i == 5 {
-				fmt.Fprintf(w, "    … %d more\n", len(ents)-5)
+				if _, err := fmt.Fprintf(w, "    … %d more\n", len(ents)-5); err != nil {
+					return
+				}
 				break
 			}
 			b, _ := json.Marshal(e["properties"])
-			fmt.Fprintf(w, "    %s  %s\n", e["identifier"], b)
+			if _, err := fmt.Fprintf(w, "    %s  %s\n", e["identifier"], b); err != nil {
+				return
+			}
 		}
 	}
 }
