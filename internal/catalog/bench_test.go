@@ -73,7 +73,7 @@ func BenchmarkResync(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(size.name, func(b *testing.B) {
 			size.skip(b)
-			var min minRequests
+			var least minRequests
 			var got requestCounts
 			var cpu time.Duration
 			var sb *sandbox
@@ -112,9 +112,9 @@ func BenchmarkResync(b *testing.B) {
 					b.Fatalf("apply: %v (%+v of %d)", err, res, len(rep.Changeset.Changes))
 				}
 				got = countRequests(hc, pc, h0, p0)
-				min = minimumRequests(rep, nil)
+				least = minimumRequests(rep, nil)
 			}
-			reportBench(b, got, min, cpu, sb)
+			reportBench(b, got, least, cpu, sb)
 			sb.stop()
 		})
 	}
@@ -146,7 +146,7 @@ func BenchmarkNoopPlan(b *testing.B) {
 				inPort[ch.Blueprint]++
 			}
 			first = nil // not counted in the peak RSS
-			var min minRequests
+			var least minRequests
 			var got requestCounts
 			var cpu time.Duration
 			resetPeakRSS()
@@ -169,17 +169,17 @@ func BenchmarkNoopPlan(b *testing.B) {
 					b.Fatalf("a no-op plan found %d changes: %v", len(rep.Changeset.Changes), rep.Changeset.Preview(5))
 				}
 				got = countRequests(hc, pc, h0, p0)
-				min = minimumRequests(rep, inPort)
+				least = minimumRequests(rep, inPort)
 				if got.portWrite != 0 {
 					b.Fatalf("a no-op plan wrote to Port %d times", got.portWrite)
 				}
-				if got.portSearch > min.portSearch {
-					b.Fatalf("a no-op plan read %d search pages, want at most %d (ceil(n/1000) per blueprint)", got.portSearch, min.portSearch)
+				if got.portSearch > least.portSearch {
+					b.Fatalf("a no-op plan read %d search pages, want at most %d (ceil(n/1000) per blueprint)", got.portSearch, least.portSearch)
 				}
 				b.StartTimer()
 			}
 			b.StopTimer()
-			reportBench(b, got, min, cpu, sb)
+			reportBench(b, got, least, cpu, sb)
 		})
 	}
 }
@@ -213,7 +213,7 @@ func startSandbox(b *testing.B, bin, seed string) *sandbox {
 		b.Fatalf("starting the sandbox: %v", err)
 	}
 	sb := &sandbox{cmd: cmd, exited: make(chan struct{})}
-	go func() { _ = cmd.Wait(); logf.Close(); close(sb.exited) }()
+	go func() { _ = cmd.Wait(); _ = logf.Close(); close(sb.exited) }() // the log is best effort
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		raw, _ := os.ReadFile(addrFile)
@@ -383,15 +383,15 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func reportBench(b *testing.B, got requestCounts, min minRequests, cpu time.Duration, sb *sandbox) {
+func reportBench(b *testing.B, got requestCounts, least minRequests, cpu time.Duration, sb *sandbox) {
 	wallMS := float64(b.Elapsed().Milliseconds()) / float64(b.N)
-	idealMS := float64(min.total()) * float64(benchLatency.Milliseconds()) / benchConcurrency
+	idealMS := float64(least.total()) * float64(benchLatency.Milliseconds()) / benchConcurrency
 	b.ReportMetric(float64(got.harborList), "harbor-list-req/op")
 	b.ReportMetric(float64(got.harborArtifacts), "harbor-artifact-req/op")
 	b.ReportMetric(float64(got.portSearch), "port-search-req/op")
 	b.ReportMetric(float64(got.portWrite), "port-bulk-req/op")
 	b.ReportMetric(float64(got.portAuth+got.portOther), "port-other-req/op")
-	b.ReportMetric(float64(min.total()), "min-req/op")
+	b.ReportMetric(float64(least.total()), "least-req/op")
 	b.ReportMetric(idealMS, "ideal_ms")
 	b.ReportMetric(wallMS, "wall_ms")
 	b.ReportMetric(wallMS/idealMS, "ratio")
@@ -423,7 +423,7 @@ func peakRSSMB(pid string) float64 {
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {

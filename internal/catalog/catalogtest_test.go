@@ -212,14 +212,13 @@ func (e *env) apply(eng *Engine, cs *Changeset) Result {
 }
 
 // sync computes and applies, and checks a second compute is empty.
-func (e *env) sync(eng *Engine) *Report {
+func (e *env) sync(eng *Engine) {
 	e.t.Helper()
 	rep := e.compute(eng)
 	e.apply(eng, rep.Changeset)
 	if again := e.compute(eng); !again.Changeset.Empty() {
 		e.t.Fatalf("after apply, Compute still has %d changes: %v", len(again.Changeset.Changes), again.Changeset.Preview(10))
 	}
-	return rep
 }
 
 // describe renders changes as "op blueprint/identifier [fields]" for messages.

@@ -121,10 +121,10 @@ func TestPreviewAndCounts(t *testing.T) {
 	e.apply(eng, cs)
 	ents := e.psim.Entities("harborArtifact")
 	for _, ent := range ents[:3] {
-		e.psim.RemoveEntity("harborArtifact", ent["identifier"].(string)) // → 3 creates
+		e.psim.RemoveEntity("harborArtifact", as[string](t, ent["identifier"])) // → 3 creates
 	}
 	for _, ent := range ents[3:5] { // → 2 updates
-		ent["properties"].(map[string]any)["size"] = 1.0
+		as[map[string]any](t, ent["properties"])["size"] = 1.0
 		must(t, e.psim.SetEntity("harborArtifact", ent))
 	}
 	for i := range 4 { // → 4 deletes

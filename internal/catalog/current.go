@@ -61,7 +61,7 @@ func (e *Engine) readCurrent(ctx context.Context, missingOK bool, cp *computePro
 		go func() {
 			defer wg.Done()
 			errs[i] = e.readBlueprint(ctx, bp, cb, cp)
-			if errs[i] != nil && !(missingOK && port.IsNotFound(errs[i])) {
+			if errs[i] != nil && (!missingOK || !port.IsNotFound(errs[i])) {
 				cancel()
 			}
 		}()

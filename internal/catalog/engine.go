@@ -9,8 +9,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -192,17 +190,6 @@ func (e *Engine) compute(ctx context.Context, missingOK bool, cp *computeProgres
 	return d.report(), nil
 }
 
-// orderBlueprints sorts blueprints by upsert rank, then name.
-func (e *Engine) orderBlueprints(bps []string) {
-	sort.Slice(bps, func(i, j int) bool {
-		ri, rj := e.rank[bps[i]], e.rank[bps[j]]
-		if ri != rj {
-			return ri < rj
-		}
-		return bps[i] < bps[j]
-	})
-}
-
 // itemName is a short, human name for a Harbor item in messages.
 func itemName(kind mapping.Kind, it map[string]any) string {
 	s := func(k string) string { v, _ := it[k].(string); return v }
@@ -221,12 +208,4 @@ func itemName(kind mapping.Kind, it map[string]any) string {
 		return "artifact " + s("repositoryName") + "@" + d
 	}
 	return string(kind)
-}
-
-// joinLimited renders up to n strings and "… and N more".
-func joinLimited(items []string, n int) string {
-	if len(items) <= n {
-		return strings.Join(items, "; ")
-	}
-	return strings.Join(items[:n], "; ") + fmt.Sprintf("; … and %d more", len(items)-n)
 }

@@ -39,7 +39,10 @@ func valueHash(v any) uint64 {
 	if v == nil {
 		return hashNull
 	}
-	h := hasherPool.Get().(*hasher)
+	h, ok := hasherPool.Get().(*hasher)
+	if !ok { // only *hasher is ever put in the pool; keep going regardless
+		h = new(hasher)
+	}
 	defer hasherPool.Put(h)
 	h.h.SetSeed(hashSeed)
 	if !h.value(v) {

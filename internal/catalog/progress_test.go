@@ -26,7 +26,11 @@ func (l *progressLog) record(msg string, kv ...any) {
 	}
 	m := map[string]any{}
 	for i := 0; i < len(kv); i += 2 {
-		m[kv[i].(string)] = kv[i+1]
+		k, ok := kv[i].(string)
+		if !ok {
+			panic(fmt.Sprintf("key %v (%T) of %q is not a string", kv[i], kv[i], msg))
+		}
+		m[k] = kv[i+1]
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -114,7 +118,7 @@ func TestProgressReportsKindsAndSummaries(t *testing.T) {
 	if len(sum1) != 1 {
 		t.Fatalf("summary lines: %d:%s", len(sum1), msgs(lines))
 	}
-	harborReqs := waitHarborRequests(t, e, sum1[0].kv["harbor_requests"].(int))
+	harborReqs := waitHarborRequests(t, e, as[int](t, sum1[0].kv["harbor_requests"]))
 	wantMsg := regexp.MustCompile(`^harborport: sync plan computed: 4 blueprints, 12 entities desired, create=12 update=0 delete=0 unchanged=0 in [0-9.]+(ms|s) \(Harbor ` +
 		fmt.Sprint(harborReqs) + ` requests, Port 4 search pages\)$`)
 	if !wantMsg.MatchString(sum1[0].msg) {
@@ -169,7 +173,9 @@ func TestProgressReportsKindsAndSummaries(t *testing.T) {
 	}
 
 	// An engine without progress reports nothing and an empty apply is silent.
-	plain.Compute(t.Context())
+	if _, err := plain.Compute(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := eng.Apply(t.Context(), &Changeset{}); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +202,7 @@ func TestProgressPeriodicLines(t *testing.T) {
 	if len(periodic) == 0 {
 		t.Fatalf("no periodic line during a %s compute:%s", elapsed, msgs(lines))
 	}
-	if max := int(elapsed/eng.progressEvery) + 1; len(periodic) > max {
+	if most := int(elapsed/eng.progressEvery) + 1; len(periodic) > most {
 		t.Fatalf("%d periodic lines in %s, more than one per %s:%s", len(periodic), elapsed, eng.progressEvery, msgs(lines))
 	}
 	for _, l := range periodic {

@@ -60,9 +60,9 @@ func TestListArtifacts(t *testing.T) {
 func TestGetArtifact(t *testing.T) {
 	s := newStub(t)
 	digest := "sha256:6cb0ba24593f743b299f385ff8cc76a34fafabb3762c02e28131c0a203fe8558"
-	art := loadJSON(t, "real-api-artifacts-list.json").([]any)[0]
+	art := as[[]any](t, loadJSON(t, "real-api-artifacts-list.json"))[0]
 	for _, ref := range []string{digest, "v1"} {
-		s.handle("GET", "/api/v2.0/projects/tfdemo/repositories/hello/artifacts/"+ref, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, art) })
+		s.handle("GET", "/api/v2.0/projects/tfdemo/repositories/hello/artifacts/"+ref, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, art) })
 	}
 	s.handle("GET", "/api/v2.0/projects/tfdemo/repositories/hello/artifacts/nope", func(w http.ResponseWriter, r *http.Request) {
 		harborError(w, 404, "NOT_FOUND", "artifact tfdemo/hello:nope not found")

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -152,6 +153,19 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	return url.Parse(full)
 }
 
+// defaultTransport mirrors net/http's DefaultTransport settings.
+func defaultTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: 1 * time.Second,
+	}
+}
+
 func buildHTTPClient(cfg Config) (*http.Client, error) {
 	var hc http.Client
 	if cfg.HTTPClient != nil {
@@ -160,7 +174,16 @@ func buildHTTPClient(cfg Config) (*http.Client, error) {
 		}
 		hc = *cfg.HTTPClient
 	} else {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
+		// Start from Go's default transport (proxy from environment, dial and
+		// TLS handshake timeouts, HTTP/2). A program may have replaced
+		// http.DefaultTransport with another RoundTripper: then build the
+		// equivalent transport from scratch rather than panic.
+		var tr *http.Transport
+		if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+			tr = dt.Clone()
+		} else {
+			tr = defaultTransport()
+		}
 		tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // opt-in harbor_insecure
 		if strings.TrimSpace(cfg.CACertPEM) != "" {
 			pool, err := x509.SystemCertPool()
@@ -251,17 +274,19 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 	attempts := int(meta.attempts.Load())
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-			return nil, fmt.Errorf("Harbor API %s %s: %w", cl.method, req.URL.EscapedPath(), ctxErr)
+			return nil, fmt.Errorf("Harbor API %s %s: %w", cl.method, req.URL.EscapedPath(), ctxErr) //nolint:staticcheck // ST1005: starts with the product name "Harbor", a proper noun
 		}
 		return nil, &TransportError{Method: cl.method, URL: urlNoQuery(req.URL), Attempts: attempts, Hint: transportHint(req.URL, err, c.timeout), Err: unwrapRetryErr(err)}
 	}
-	defer resp.Body.Close()
+	// The body is read in full (or abandoned on error) before Close, so a
+	// close error cannot change the outcome.
+	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		return nil, &TransportError{Method: cl.method, URL: urlNoQuery(req.URL), Attempts: attempts, Hint: transportHint(req.URL, err, c.timeout), Err: err}
 	}
 	if len(data) > maxBody {
-		return nil, fmt.Errorf("Harbor API %s %s: response larger than %d bytes", cl.method, req.URL.EscapedPath(), maxBody)
+		return nil, fmt.Errorf("Harbor API %s %s: response larger than %d bytes", cl.method, req.URL.EscapedPath(), maxBody) //nolint:staticcheck // ST1005: starts with the product name "Harbor", a proper noun
 	}
 	ok := cl.ok
 	if len(ok) == 0 {
@@ -277,7 +302,7 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 		rid = reqID
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return nil, fmt.Errorf("Harbor API %s %s: unexpected status %d (want %v) (request id %s)", cl.method, req.URL.EscapedPath(), resp.StatusCode, ok, rid)
+		return nil, fmt.Errorf("Harbor API %s %s: unexpected status %d (want %v) (request id %s)", cl.method, req.URL.EscapedPath(), resp.StatusCode, ok, rid) //nolint:staticcheck // ST1005: starts with the product name "Harbor", a proper noun
 	}
 	return nil, newAPIError(cl.method, req.URL.EscapedPath(), resp.StatusCode, rid, data, attempts)
 }
@@ -285,7 +310,7 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 // bufferBody reads the whole body (bounded) so read errors surface inside the retry loop.
 func bufferBody(resp *http.Response) error {
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	resp.Body.Close()
+	_ = resp.Body.Close() // after ReadAll: the outcome is data/err, a close error adds nothing
 	if err != nil {
 		resp.Body = http.NoBody
 		return fmt.Errorf("reading response body: %w", err)
@@ -312,7 +337,7 @@ func (c *Client) getJSON(ctx context.Context, cl call, out any) (*response, erro
 		return nil, err
 	}
 	if err := decodeJSON(res, out); err != nil {
-		return nil, fmt.Errorf("Harbor API GET %s%s: %w", apiPrefix, cl.path, err)
+		return nil, fmt.Errorf("Harbor API GET %s%s: %w", apiPrefix, cl.path, err) //nolint:staticcheck // ST1005: starts with the product name "Harbor", a proper noun
 	}
 	return res, nil
 }

@@ -62,7 +62,7 @@ func TestSimFullRead(t *testing.T) {
 	}
 	var repos []Item
 	for _, p := range projects {
-		rs, err := c.ListRepositories(ctx, p["name"].(string), RepoQuery{})
+		rs, err := c.ListRepositories(ctx, as[string](t, p["name"]), RepoQuery{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +75,7 @@ func TestSimFullRead(t *testing.T) {
 	// the default listing must match Harbor's artifact_count; q=base=* must return all 130.
 	wantVisible := 0
 	for _, r := range repos {
-		wantVisible += int(r["artifact_count"].(float64))
+		wantVisible += int(as[float64](t, r["artifact_count"]))
 	}
 	for _, tc := range []struct {
 		q        string
@@ -90,7 +90,10 @@ func TestSimFullRead(t *testing.T) {
 		err = c.ForEachRepositoryArtifacts(ctx, repos, ArtifactQuery{Q: tc.q, WithTag: true, WithScanOverview: true}, func(repo Item, arts []Item) error {
 			seen := map[string]bool{}
 			for _, a := range arts {
-				d := a["digest"].(string)
+				d, ok := a["digest"].(string)
+				if !ok {
+					return fmt.Errorf("%s: artifact without a string digest: %v", repo["name"], a["digest"])
+				}
 				if seen[d] {
 					return fmt.Errorf("%s: duplicate %s", repo["name"], d)
 				}

@@ -39,7 +39,7 @@ func fanoutStub(t *testing.T, n int, delay func(i int) time.Duration, fail map[i
 				harborError(w, st, "NOT_FOUND", fmt.Sprintf("repository r%d not found", i))
 				return
 			}
-			writeJSON(w, 200, []any{map[string]any{"id": i*10 + 1}, map[string]any{"id": i*10 + 2}, map[string]any{"id": i*10 + 3}})
+			writeJSON(w, []any{map[string]any{"id": i*10 + 1}, map[string]any{"id": i*10 + 2}, map[string]any{"id": i*10 + 3}})
 		})
 	}
 	return s, repos, &peak
@@ -52,8 +52,13 @@ func TestForEachRepositoryArtifacts(t *testing.T) {
 	c := newTestClient(t, cfg)
 	var order []string
 	err := c.ForEachRepositoryArtifacts(ctxT(t), repos, ArtifactQuery{WithTag: true}, func(repo Item, arts []Item) error {
-		order = append(order, repo["name"].(string))
-		i := int(repo["id"].(float64))
+		name, okName := repo["name"].(string)
+		id, okID := repo["id"].(float64)
+		if !okName || !okID {
+			return fmt.Errorf("repository without a string name or numeric id: %v", repo)
+		}
+		order = append(order, name)
+		i := int(id)
 		if len(arts) != 3 || arts[0]["id"] != float64(i*10+1) || arts[0]["repositoryName"] != repo["name"] {
 			return fmt.Errorf("repo %d: arts %v", i, arts)
 		}

@@ -28,7 +28,7 @@ var (
 )
 
 func harborNames(project, short, ref string) bool {
-	if !fuzzProjectRe.MatchString(project) || !(fuzzTagRe.MatchString(ref) || fuzzDigestRe.MatchString(ref)) {
+	if !fuzzProjectRe.MatchString(project) || (!fuzzTagRe.MatchString(ref) && !fuzzDigestRe.MatchString(ref)) {
 		return false
 	}
 	for _, c := range strings.Split(short, "/") {

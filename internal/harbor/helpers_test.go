@@ -89,7 +89,7 @@ func (s *stub) serve(w http.ResponseWriter, r *http.Request) {
 	authed := ok && u == testUser && p == testPass
 	if r.URL.Path == "/api/v2.0/systeminfo" && !authed {
 		// Anonymous callers get only the public subset (systeminfo controller GetInfo).
-		writeJSON(w, 200, map[string]any{"auth_mode": "db_auth", "primary_auth_mode": false, "self_registration": false, "banner_message": "", "oidc_provider_name": ""})
+		writeJSON(w, map[string]any{"auth_mode": "db_auth", "primary_auth_mode": false, "self_registration": false, "banner_message": "", "oidc_provider_name": ""})
 		return
 	}
 	if !authed {
@@ -104,7 +104,7 @@ func (s *stub) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 func readAllLimit(r *http.Request) ([]byte, error) {
-	defer r.Body.Close()
+	defer func() { _ = r.Body.Close() }() // the server closes it too; read errors are returned
 	return io.ReadAll(io.LimitReader(r.Body, 1<<20))
 }
 
@@ -112,12 +112,13 @@ func harborError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	b, _ := json.Marshal(map[string]any{"errors": []map[string]string{{"code": code, "message": msg}}})
-	fmt.Fprintln(w, string(b)) // Harbor writes a trailing newline (src/lib/http/error.go)
+	_, _ = fmt.Fprintln(w, string(b)) // a failed write shows as a client error in the test; Harbor writes a trailing newline (src/lib/http/error.go)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON answers 200 with v as JSON.
+func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
+	w.WriteHeader(http.StatusOK)
 	_ = json.NewEncoder(w).Encode(v)
 }
 
@@ -140,7 +141,7 @@ func pageOf(items []any) http.HandlerFunc {
 		if hi < len(items) {
 			w.Header().Set("Link", fmt.Sprintf(`<%s?page=%d&page_size=%d>; rel="next"`, r.URL.Path, page+1, size))
 		}
-		writeJSON(w, 200, items[lo:hi])
+		writeJSON(w, items[lo:hi])
 	}
 }
 

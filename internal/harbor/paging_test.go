@@ -71,10 +71,10 @@ func TestPagingDedupesShiftedItems(t *testing.T) {
 		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
 		w.Header().Set("X-Total-Count", "151")
 		if page == 1 {
-			writeJSON(w, 200, all[:100])
+			writeJSON(w, all[:100])
 			return
 		}
-		writeJSON(w, 200, all[99:]) // item 100 again, then 101..150 (51 items: short page)
+		writeJSON(w, all[99:]) // item 100 again, then 101..150 (51 items: short page)
 	})
 	c := newTestClient(t, fastConfig(s.srv.URL))
 	got, err := c.ListArtifacts(ctxT(t), "p", "r", ArtifactQuery{WithTag: true})
@@ -92,7 +92,7 @@ func TestPagingStopsWhenPagesRepeat(t *testing.T) {
 	items := genItems(100, "project_id")
 	s.handle("GET", "/api/v2.0/projects", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Total-Count", "1000")
-		writeJSON(w, 200, items)
+		writeJSON(w, items)
 	})
 	_, err := newTestClient(t, fastConfig(s.srv.URL)).ListProjects(ctxT(t), ProjectQuery{})
 	if err == nil || !strings.Contains(err.Error(), "page parameter") {
@@ -112,11 +112,11 @@ func TestPagingIgnoresLink(t *testing.T) {
 		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
 		w.Header().Set("X-Total-Count", "150")
 		w.Header().Set("Link", `</api/v2.0/trap?page=2&page_size=100&q=name=~a b>; rel="next"`)
-		writeJSON(w, 200, items[(page-1)*100:min(page*100, 150)])
+		writeJSON(w, items[(page-1)*100:min(page*100, 150)])
 	})
 	s.handle("GET", "/api/v2.0/trap", func(w http.ResponseWriter, r *http.Request) {
 		t.Error("the Link URL was followed")
-		writeJSON(w, 200, []any{})
+		writeJSON(w, []any{})
 	})
 	c := newTestClient(t, fastConfig(s.srv.URL))
 	got, err := c.ListProjects(ctxT(t), ProjectQuery{Q: "name=~a b"})

@@ -9,9 +9,7 @@ import (
 
 func TestListProjects(t *testing.T) {
 	s := newStub(t)
-	s.handle("GET", "/api/v2.0/projects", func(w http.ResponseWriter, r *http.Request) {
-		pageOf(loadJSON(t, "real-api-projects-list.json").([]any))(w, r)
-	})
+	s.handle("GET", "/api/v2.0/projects", pageOf(as[[]any](t, loadJSON(t, "real-api-projects-list.json"))))
 	c := newTestClient(t, fastConfig(s.srv.URL))
 	f := false
 	got, err := c.ListProjects(ctxT(t), ProjectQuery{Public: &f, Name: "tf", Q: "owner_id=1"})
@@ -74,7 +72,7 @@ func TestGetProject(t *testing.T) {
 	var headers []string
 	h := func(w http.ResponseWriter, r *http.Request) {
 		headers = append(headers, r.Header.Get("X-Is-Resource-Name"))
-		writeJSON(w, 200, loadJSON(t, "real-api-project-get.json"))
+		writeJSON(w, loadJSON(t, "real-api-project-get.json"))
 	}
 	s.handle("GET", "/api/v2.0/projects/tfdemo", h)
 	s.handle("GET", "/api/v2.0/projects/2", h)

@@ -8,9 +8,9 @@ import (
 
 func TestRepositories(t *testing.T) {
 	s := newStub(t)
-	s.handle("GET", "/api/v2.0/projects/tfdemo/repositories", pageOf(loadJSON(t, "real-api-repositories-list.json").([]any)))
+	s.handle("GET", "/api/v2.0/projects/tfdemo/repositories", pageOf(as[[]any](t, loadJSON(t, "real-api-repositories-list.json"))))
 	s.handle("GET", "/api/v2.0/projects/tfdemo/repositories/team%252Fhello", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, map[string]any{"id": 4, "name": "tfdemo/team/hello", "project_id": 2})
+		writeJSON(w, map[string]any{"id": 4, "name": "tfdemo/team/hello", "project_id": 2})
 	})
 	c := newTestClient(t, fastConfig(s.srv.URL))
 	ctx := ctxT(t)

@@ -58,7 +58,7 @@ func newRetryClient(cfg Config, hc *http.Client, count func(*reqMeta)) *retryabl
 		ErrorHandler: func(resp *http.Response, err error, _ int) (*http.Response, error) {
 			if err != nil {
 				if resp != nil {
-					resp.Body.Close()
+					_ = resp.Body.Close() // discarded response; err is what is reported
 				}
 				return nil, err
 			}

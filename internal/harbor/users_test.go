@@ -8,7 +8,7 @@ import (
 
 func TestListUsers(t *testing.T) {
 	s := newStub(t)
-	s.handle("GET", "/api/v2.0/users", pageOf(loadJSON(t, "api-users-list.json").([]any)))
+	s.handle("GET", "/api/v2.0/users", pageOf(as[[]any](t, loadJSON(t, "api-users-list.json"))))
 	c := newTestClient(t, fastConfig(s.srv.URL))
 	got, err := c.ListUsers(ctxT(t), "")
 	if err != nil {

@@ -11,9 +11,9 @@ import (
 func TestWebhookPolicies(t *testing.T) {
 	s := newStub(t)
 	base := "/api/v2.0/projects/tfdemo/webhook/policies"
-	s.handle("GET", base, pageOf(loadJSON(t, "real-api-webhook-policies-list.json").([]any)))
+	s.handle("GET", base, pageOf(as[[]any](t, loadJSON(t, "real-api-webhook-policies-list.json"))))
 	s.handle("GET", base+"/2", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, loadJSON(t, "real-api-webhook-policy-get.json"))
+		writeJSON(w, loadJSON(t, "real-api-webhook-policy-get.json"))
 	})
 	s.handle("POST", base, func(w http.ResponseWriter, r *http.Request) {
 		// Harbor: 201, empty body, Location = request path + id (handler/webhook.go).
@@ -70,7 +70,11 @@ func TestWebhookPolicies(t *testing.T) {
 			if v, ok := body["enabled"]; !ok || v != false {
 				t.Errorf("%s body enabled = %v (present %v)", r.Method, v, ok)
 			}
-			tg := body["targets"].([]any)[0].(map[string]any)
+			targets := as[[]any](t, body["targets"])
+			if len(targets) == 0 {
+				t.Fatalf("%s body has no targets", r.Method)
+			}
+			tg := as[map[string]any](t, targets[0])
 			if _, ok := tg["payload_format"]; ok {
 				t.Errorf("empty payload_format must be omitted (400 for slack targets)")
 			}

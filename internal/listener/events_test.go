@@ -135,7 +135,7 @@ func TestParseEvent_captures(t *testing.T) {
 const (
 	dg  = "sha256:954b378c375d852eb3c63ab88978f640b4348b01c1b3456a024a81536dafbbf4"
 	dg2 = "sha256:2bb501e6173d9d006e56de5bce2720eb06396803300fe1687b58a7ff32bf4c14"
-	// repository object of a valid artifact event
+	// repoPR is the repository object of a valid artifact event.
 	repoPR = `"repository":{"name":"r","namespace":"p","repo_full_name":"p/r","repo_type":"private"}`
 )
 

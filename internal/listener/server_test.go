@@ -30,7 +30,11 @@ func TestNew_config(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	if w := serve(s.Handler(), http.MethodPost, WebhookPath, "", "application/json", pushBody(digestN(1))); w.Code != 200 {
 		t.Fatalf("NoAuth: %d %s", w.Code, w.Body)
 	}
@@ -143,7 +147,9 @@ func serveReq(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 // (and retries) instead of a 2xx for an event that was not stored.
 func TestWebhook_spoolFailureIs503(t *testing.T) {
 	s := newTestServer(t, t.TempDir(), &recorder{})
-	s.Spool().Close()
+	if err := s.Spool().Close(); err != nil {
+		t.Fatal(err)
+	}
 	w := serve(s.Handler(), http.MethodPost, WebhookPath, testSecret, "application/json", pushBody(digestN(1)))
 	if w.Code != 503 || w.Header().Get("Retry-After") == "" {
 		t.Fatalf("closed spool: %d, want 503 with Retry-After", w.Code)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/harborport/terraform-provider-harborport/internal/catalog"
 	"github.com/harborport/terraform-provider-harborport/internal/mapping"
@@ -65,14 +66,14 @@ func OpenSpool(dir string) (*Spool, error) {
 	path := filepath.Join(dir, "spool.db")
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("spool %s is locked by another process: give each listener replica its own --data-dir", path)
 		}
 		return nil, fmt.Errorf("spool %s: %w", path, err)
 	}
 	s := &Spool{db: db, path: path}
 	if err := db.Update(s.recover); err != nil {
-		db.Close()
+		_ = db.Close() // the recover error is the one to report
 		return nil, fmt.Errorf("spool %s: %w", path, err)
 	}
 	return s, nil
@@ -102,8 +103,10 @@ func (s *Spool) recover(tx *bolt.Tx) error {
 	err = pend.ForEach(func(k, v []byte) error {
 		var r Record
 		if json.Unmarshal(v, &r) != nil {
+			// Not an error for the walk: undecodable records are collected
+			// and moved to the dead bucket below.
 			corrupt = append(corrupt, bytes.Clone(k))
-			return nil
+			return nil //nolint:nilerr // intended: a corrupt record is buried, not fatal (see above)
 		}
 		n++
 		return due.Put(dueKey(r.NextAt, k), nil)

@@ -26,7 +26,11 @@ func openTestSpool(t *testing.T, dir string) *Spool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { sp.Close() })
+	t.Cleanup(func() { // Close is idempotent: a test may have closed sp already
+		if err := sp.Close(); err != nil {
+			t.Errorf("closing the spool: %v", err)
+		}
+	})
 	return sp
 }
 
@@ -52,7 +56,9 @@ func TestSpool_persistsAcrossReopen(t *testing.T) {
 	if _, err := sp.Bury(recs[1], Permanent(errors.New("bad mapping")), t0); err != nil {
 		t.Fatal(err)
 	}
-	sp.Close()
+	if err := sp.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	sp2 := openTestSpool(t, dir)
 	if sp2.Depth() != 1 || sp2.DeadCount() != 1 {
@@ -215,7 +221,9 @@ func TestSpool_corruptRecords(t *testing.T) {
 		t.Fatalf("depth=%d dead=%d", sp.Depth(), sp.DeadCount())
 	}
 	corrupt("sha256:b")
-	sp.Close()
+	if err := sp.Close(); err != nil {
+		t.Fatal(err)
+	}
 	sp = openTestSpool(t, dir)
 	dead, err := sp.Dead()
 	if err != nil || sp.Depth() != 0 || sp.DeadCount() != 2 || len(dead) != 2 || dead[1].Key != artKey("sha256:b") {

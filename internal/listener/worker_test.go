@@ -57,7 +57,7 @@ func TestWorkers_retryThenSuccess(t *testing.T) {
 	}}
 	s := newTestServer(t, t.TempDir(), rec, func(c *Config) { c.MinBackoff, c.MaxBackoff = 20*time.Millisecond, time.Second })
 	url, _ := run(t, s, time.Second)
-	post(t, url, testSecret, pushBody(digestN(1)))
+	post(t, url, pushBody(digestN(1)))
 	eventually(t, "spool drained", func() bool { return s.Spool().Depth() == 0 })
 	k := pr(digestN(1))
 	if n := rec.count(k); n != 3 {
@@ -91,7 +91,7 @@ func TestWorkers_permanentGoesDeadAndEventRevives(t *testing.T) {
 	}}
 	s := newTestServer(t, t.TempDir(), rec)
 	url, _ := run(t, s, time.Second)
-	post(t, url, testSecret, pushBody(digestN(1)))
+	post(t, url, pushBody(digestN(1)))
 	eventually(t, "dead record", func() bool { return s.Spool().DeadCount() == 1 && s.Spool().Depth() == 0 })
 	dead, err := s.Spool().Dead()
 	if err != nil || len(dead) != 1 || dead[0].Key != pr(digestN(1)) || !strings.Contains(dead[0].LastError, "not boolean") {
@@ -105,7 +105,7 @@ func TestWorkers_permanentGoesDeadAndEventRevives(t *testing.T) {
 		!strings.Contains(m, "harborport_spool_dead 1") {
 		t.Errorf("metrics:\n%s", grepLines(m, "failures", "dead"))
 	}
-	post(t, url, testSecret, pushBody(digestN(1))) // the mapping was fixed; a new event retries the key
+	post(t, url, pushBody(digestN(1))) // the mapping was fixed; a new event retries the key
 	eventually(t, "revived and reconciled", func() bool { return calls.Load() == 2 && s.Spool().DeadCount() == 0 })
 }
 
@@ -121,9 +121,9 @@ func TestWorkers_eventDuringReconcile(t *testing.T) {
 	}}
 	s := newTestServer(t, t.TempDir(), rec)
 	url, _ := run(t, s, time.Second)
-	post(t, url, testSecret, pushBody(digestN(1)))
+	post(t, url, pushBody(digestN(1)))
 	<-started
-	post(t, url, testSecret, pushBody(digestN(1)))
+	post(t, url, pushBody(digestN(1)))
 	close(release)
 	eventually(t, "drained", func() bool { return s.Spool().Depth() == 0 })
 	if n := rec.count(pr(digestN(1))); n != 2 {
@@ -138,7 +138,7 @@ func TestWorkers_oneReconcilePerKeyAtATime(t *testing.T) {
 	s := newTestServer(t, t.TempDir(), rec, func(c *Config) { c.Workers = 4 })
 	url, _ := run(t, s, time.Second)
 	for i := range 40 {
-		if c := post(t, url, testSecret, pushBody(digestN(i%3))); c != 200 {
+		if c := post(t, url, pushBody(digestN(i%3))); c != 200 {
 			t.Fatalf("status %d", c)
 		}
 	}
@@ -166,7 +166,7 @@ func TestWorkers_panicAndTimeoutAreRetried(t *testing.T) {
 	}}
 	s := newTestServer(t, t.TempDir(), rec, func(c *Config) { c.Timeout = 20 * time.Millisecond })
 	url, _ := run(t, s, time.Second)
-	post(t, url, testSecret, pushBody(digestN(1)))
+	post(t, url, pushBody(digestN(1)))
 	eventually(t, "drained", func() bool { return s.Spool().Depth() == 0 })
 	if a, r := rec.count(pr(digestN(1))), rec.count(repoKey); a != 2 || r != 2 {
 		t.Fatalf("artifact %d, repository %d reconciles; want 2 each (failure, then success)", a, r)
@@ -190,7 +190,7 @@ func TestRun_gracefulDrain(t *testing.T) {
 	}}
 	s := newTestServer(t, dir, rec, func(c *Config) { c.Workers = 1 })
 	url, stop := run(t, s, 5*time.Second)
-	post(t, url, testSecret, pushBody(digestN(1)))
+	post(t, url, pushBody(digestN(1)))
 	<-started
 	stopped := make(chan error, 1)
 	go func() { stopped <- stop() }()
@@ -234,7 +234,7 @@ func TestRun_drainTimeoutKeepsKey(t *testing.T) {
 	}}
 	s := newTestServer(t, dir, rec, func(c *Config) { c.Workers = 1 })
 	url, stop := run(t, s, 50*time.Millisecond)
-	post(t, url, testSecret, pushBody(digestN(1)))
+	post(t, url, pushBody(digestN(1)))
 	<-started
 	begin := time.Now()
 	if err := stop(); err != nil {
@@ -261,8 +261,8 @@ func TestRun_restartResumes(t *testing.T) {
 	gate := make(chan struct{}) // never opened: nothing finishes in the first life
 	s := newTestServer(t, dir, &recorder{gate: gate}, func(c *Config) { c.Workers = 1 })
 	url, stop := run(t, s, 20*time.Millisecond)
-	post(t, url, testSecret, pushBody(digestN(1)))
-	post(t, url, testSecret, pushBody(digestN(2)))
+	post(t, url, pushBody(digestN(1)))
+	post(t, url, pushBody(digestN(2)))
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}

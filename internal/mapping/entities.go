@@ -200,6 +200,18 @@ func (ev *evaluator) team(n *mappingNode) any {
 	return nil
 }
 
+// object evaluates properties or relations. The parser accepts only a
+// mapping there, so the value is an object; anything else is reported and
+// the field left empty rather than trusted.
+func (ev *evaluator) object(n *mappingNode) map[string]any {
+	v := ev.eval(n)
+	m, ok := v.(map[string]any)
+	if !ok {
+		ev.warn(n, fmt.Sprintf("%s must be an object, got %s; left empty", n.field, preview(v)))
+	}
+	return m
+}
+
 // mapOne maps one (expanded) item. keep is false when the entity is dropped.
 func (r *Resource) mapOne(ctx context.Context, in map[string]any, id string) (port.Entity, bool, []Warning) {
 	ev := &evaluator{r: r, ctx: ctx, input: in, id: id}
@@ -229,9 +241,9 @@ func (r *Resource) mapOne(ctx context.Context, in map[string]any, id string) (po
 		case "team":
 			e.Team = ev.team(c)
 		case "properties":
-			e.Properties = ev.eval(c).(map[string]any)
+			e.Properties = ev.object(c)
 		case "relations":
-			e.Relations = ev.eval(c).(map[string]any)
+			e.Relations = ev.object(c)
 		}
 	}
 	if e.Properties == nil {

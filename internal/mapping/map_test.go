@@ -226,8 +226,8 @@ func TestMapDoesNotAliasTheItem(t *testing.T) {
 	item := items(t)["artifactScanned"]
 	before := jsonOf(item)
 	es, _ := r.Map(item)
-	es[0].Properties["so"].(map[string]any)["x"] = 1
-	es[0].Properties["tags"].([]any)[0] = "changed"
+	as[map[string]any](t, es[0].Properties["so"])["x"] = 1
+	as[[]any](t, es[0].Properties["tags"])[0] = "changed"
 	if jsonOf(item) != before {
 		t.Error("changing an entity changed the Harbor item")
 	}

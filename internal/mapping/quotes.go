@@ -34,8 +34,8 @@ func rewriteSingleQuotes(src string) string {
 	i := 0
 	for i < len(src) {
 		c := src[i]
-		switch {
-		case c == '"':
+		switch c {
+		case '"':
 			// copy a double-quoted string; stop at an interpolation
 			j, opened := scanDoubleQuoted(src, i)
 			b.WriteString(src[i:j])
@@ -45,7 +45,7 @@ func rewriteSingleQuotes(src string) string {
 				depth++
 			}
 			continue
-		case c == '#':
+		case '#':
 			j := strings.IndexByte(src[i:], '\n')
 			if j < 0 {
 				j = len(src) - i
@@ -53,9 +53,9 @@ func rewriteSingleQuotes(src string) string {
 			b.WriteString(src[i : i+j])
 			i += j
 			continue
-		case c == '(':
+		case '(':
 			depth++
-		case c == ')':
+		case ')':
 			depth--
 			if n := len(interp); n > 0 && depth == interp[n-1] {
 				// end of \( … ): back inside the enclosing string
@@ -71,7 +71,7 @@ func rewriteSingleQuotes(src string) string {
 				}
 				continue
 			}
-		case c == '\'':
+		case '\'':
 			if lit, n, ok := singleQuoted(src[i:]); ok {
 				b.WriteString(lit)
 				i += n

@@ -123,8 +123,8 @@ func (run seedRun) one(t *testing.T, n string) port.Entity {
 	return es[0]
 }
 
-func projectName(it harbor.Item) string { return it["name"].(string) }
-func repoName(it harbor.Item) string    { return it["name"].(string) }
+func projectName(it harbor.Item) string { return itemString(it, "name") }
+func repoName(it harbor.Item) string    { return itemString(it, "name") }
 
 // only parses src and returns its single resource of kind k.
 func onlyResource(t *testing.T, c *Config, err error, k Kind) *Resource {
@@ -235,7 +235,7 @@ func checkSeedCustomizing(t *testing.T, w *seedWorld, c *Config, err error, _, _
 	}
 	digests := map[string]bool{}
 	for _, a := range arts {
-		digests[a["digest"].(string)] = true
+		digests[as[string](t, a["digest"])] = true
 	}
 	if len(run.byKey) != len(digests) || len(run.byKey) >= len(arts) {
 		t.Errorf("%d artifacts, %d distinct digests, %d entities", len(arts), len(digests), len(run.byKey))
@@ -407,7 +407,7 @@ func checkSeedMultiProject(t *testing.T, w *seedWorld, _ *Config, err error, src
 	var want []string
 	perProject := map[float64]int{}
 	for _, a := range arts {
-		if id := a["project_id"].(float64); id == 1 || id == 2 || id == 5 {
+		if id := as[float64](t, a["project_id"]); id == 1 || id == 2 || id == 5 {
 			want = append(want, artifactName(a))
 			perProject[id]++
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http/httptest"
 	"sort"
 	"strings"
@@ -187,7 +188,7 @@ func (w *seedWorld) artifactsFor(t *testing.T, s Selector) []harbor.Item {
 
 func (w *seedWorld) listArtifacts(t *testing.T, repo harbor.Item, q harbor.ArtifactQuery) []harbor.Item {
 	t.Helper()
-	project, name := repo["projectName"].(string), repo["name"].(string)
+	project, name := as[string](t, repo["projectName"]), as[string](t, repo["name"])
 	arts, err := w.client.ListArtifacts(w.ctx, project, name, q)
 	if err != nil {
 		t.Fatalf("ListArtifacts(%s): %v", name, err)
@@ -205,19 +206,23 @@ func (w *seedWorld) listArtifacts(t *testing.T, repo harbor.Item, q harbor.Artif
 func cloneItems(items []harbor.Item) []harbor.Item {
 	out := make([]harbor.Item, len(items))
 	for i, it := range items {
-		out[i] = deepCopy(it).(map[string]any)
+		out[i] = deepCopyMap(it)
 	}
 	return out
+}
+
+func deepCopyMap(x map[string]any) map[string]any {
+	m := make(map[string]any, len(x))
+	for k, e := range x {
+		m[k] = deepCopy(e)
+	}
+	return m
 }
 
 func deepCopy(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = deepCopy(e)
-		}
-		return m
+		return deepCopyMap(x)
 	case []any:
 		s := make([]any, len(x))
 		for i, e := range x {
@@ -230,7 +235,7 @@ func deepCopy(v any) any {
 
 // artifactName is "<project/repo>@<digest>", the default mapping's identifier.
 func artifactName(a harbor.Item) string {
-	return a["repositoryName"].(string) + "@" + a["digest"].(string)
+	return itemString(a, "repositoryName") + "@" + itemString(a, "digest")
 }
 
 // tagNames lists an artifact's tag names in Harbor's order (nil tags → none).
@@ -238,7 +243,11 @@ func tagNames(a harbor.Item) []string {
 	var out []string
 	ts, _ := a["tags"].([]any)
 	for _, t := range ts {
-		out = append(out, t.(map[string]any)["name"].(string))
+		tag, ok := t.(map[string]any)
+		if !ok {
+			panic(fmt.Sprintf("tag %v (%T) of artifact %v is not an object", t, t, a["digest"]))
+		}
+		out = append(out, itemString(tag, "name"))
 	}
 	return out
 }

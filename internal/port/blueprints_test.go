@@ -58,8 +58,14 @@ func bpStore(t *testing.T, f *fakePort) *sync.Map {
 			get(w, r.PathValue("blueprint"))
 			return
 		}
+		om, ok := old.(map[string]any)
+		if !ok {
+			t.Errorf("stored blueprint is %T, want map[string]any", old)
+			http.Error(w, "bad stored blueprint", http.StatusInternalServerError)
+			return
+		}
 		for k, v := range p {
-			old.(map[string]any)[k] = v
+			om[k] = v
 		}
 		get(w, r.PathValue("blueprint"))
 	})

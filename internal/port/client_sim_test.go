@@ -271,7 +271,11 @@ func TestSimSearchPaginated(t *testing.T) {
 	ctx := t.Context()
 	e.createBlueprints(t, projectBlueprint())
 	for _, p := range projects(2345) {
-		props := map[string]any{"public": p.Properties["public"], "repoCount": float64(p.Properties["repoCount"].(int))}
+		repoCount, ok := p.Properties["repoCount"].(int)
+		if !ok {
+			t.Fatalf("%s: repoCount is %T, want int", p.Identifier, p.Properties["repoCount"])
+		}
+		props := map[string]any{"public": p.Properties["public"], "repoCount": float64(repoCount)}
 		if err := e.sim.SetEntity("harborProject", map[string]any{"identifier": p.Identifier, "title": *p.Title, "properties": props}); err != nil {
 			t.Fatal(err)
 		}

@@ -336,13 +336,15 @@ func (c *Client) confirmGone(ctx context.Context, bp string, asked, reported []s
 	for _, id := range reported {
 		known[id] = true
 	}
-	var unknown []any
+	var unknown []string
+	var values []any // the same ids, as the query's JSON array
 	for _, id := range asked {
 		if !known[id] {
 			unknown = append(unknown, id)
+			values = append(values, id)
 		}
 	}
-	q := SearchQuery{Rules: []map[string]any{{"property": "$identifier", "operator": "in", "value": unknown}}, Include: []string{"$identifier"}}
+	q := SearchQuery{Rules: []map[string]any{{"property": "$identifier", "operator": "in", "value": values}}, Include: []string{"$identifier"}}
 	err := c.SearchEntities(ctx, bp, q, func(page []Entity) error {
 		for _, e := range page {
 			known[e.Identifier] = true
@@ -354,8 +356,8 @@ func (c *Client) confirmGone(ctx context.Context, bp string, asked, reported []s
 	}
 	var gone []string
 	for _, id := range unknown {
-		if !known[id.(string)] {
-			gone = append(gone, id.(string))
+		if !known[id] {
+			gone = append(gone, id)
 		}
 	}
 	return gone, nil
@@ -400,7 +402,7 @@ func (c *Client) GetEntity(ctx context.Context, bp, id string) (*Entity, error) 
 		return nil, err
 	}
 	if out.Entity == nil {
-		return nil, fmt.Errorf("Port API GET /v1%s: %d response has no \"entity\" object: %s", r.path, resp.status, snippet(resp.body))
+		return nil, fmt.Errorf("Port API GET /v1%s: %d response has no \"entity\" object: %s", r.path, resp.status, snippet(resp.body)) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
 	}
 	if out.Entity.Blueprint == "" {
 		out.Entity.Blueprint = bp
@@ -423,7 +425,7 @@ func (c *Client) CountEntities(ctx context.Context, bp string) (int, error) {
 		return 0, err
 	}
 	if out.Count == nil {
-		return 0, fmt.Errorf("Port API GET /v1%s: %d response has no \"count\": %s", r.path, resp.status, snippet(resp.body))
+		return 0, fmt.Errorf("Port API GET /v1%s: %d response has no \"count\": %s", r.path, resp.status, snippet(resp.body)) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
 	}
 	return int(*out.Count), nil
 }

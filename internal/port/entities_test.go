@@ -11,10 +11,11 @@ import (
 	"testing"
 )
 
-func ents(n int, prefix string) []Entity {
+// ents returns n entities e0 … e<n-1>.
+func ents(n int) []Entity {
 	out := make([]Entity, n)
 	for i := range out {
-		out[i] = Entity{Identifier: fmt.Sprintf("%s%d", prefix, i), Properties: map[string]any{"n": i}}
+		out[i] = Entity{Identifier: fmt.Sprintf("e%d", i), Properties: map[string]any{"n": i}}
 	}
 	return out
 }
@@ -109,7 +110,7 @@ func TestUpsertBatchesAndQuery(t *testing.T) {
 		h(w, r)
 	})
 	c := f.client(t)
-	in := ents(45, "e")
+	in := ents(45)
 	res, err := c.UpsertEntities(t.Context(), "artifact", in, UpsertOptions{Merge: true, CreateMissingRelated: true})
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +158,7 @@ func TestUpsert413SplitsDownToSingles(t *testing.T) {
 		ok(w, r)
 	})
 	c := f.client(t)
-	in := ents(12, "e")
+	in := ents(12)
 	in[5].Identifier = "huge"
 	res, err := c.UpsertEntities(t.Context(), "bp", in, UpsertOptions{})
 	if err != nil {
@@ -190,7 +191,7 @@ func TestUpsert207MapsErrorsToCallerIndex(t *testing.T) {
 		return 0, ""
 	}))
 	c := f.client(t, func(cfg *Config) { cfg.Concurrency = 3 })
-	res, err := c.UpsertEntities(t.Context(), "bp", ents(50, "e"), UpsertOptions{})
+	res, err := c.UpsertEntities(t.Context(), "bp", ents(50), UpsertOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +227,7 @@ func TestUpsert422IsolatesTheBadEntity(t *testing.T) {
 		ok(w, r)
 	})
 	c := f.client(t)
-	in := ents(20, "e")
+	in := ents(20)
 	in[13].Identifier = ".."
 	res, err := c.UpsertEntities(t.Context(), "bp", in, UpsertOptions{})
 	if err != nil {
@@ -283,7 +284,7 @@ func TestUpsertFatalErrorKeepsConfirmedResults(t *testing.T) {
 		writeJSON(w, 503, map[string]any{"ok": false, "error": "unavailable", "message": "down"})
 	})
 	c := f.client(t, func(cfg *Config) { cfg.Concurrency = 1; cfg.MaxRetries = 1 })
-	res, err := c.UpsertEntities(t.Context(), "bp", ents(60, "e"), UpsertOptions{})
+	res, err := c.UpsertEntities(t.Context(), "bp", ents(60), UpsertOptions{})
 	if err == nil || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("err = %v, want the 503", err)
 	}

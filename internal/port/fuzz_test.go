@@ -21,8 +21,8 @@ var (
 	fuzzBlueprintIDRe = regexp.MustCompile(`^[\p{L}0-9@_.+:\\/-]+$`)
 )
 
-func fuzzPortAccepts(re *regexp.Regexp, id string, max int) bool {
-	return utf8.ValidString(id) && id != "." && id != ".." && utf8.RuneCountInString(id) <= max && re.MatchString(id)
+func fuzzPortAccepts(re *regexp.Regexp, id string, maxLen int) bool {
+	return utf8.ValidString(id) && id != "." && id != ".." && utf8.RuneCountInString(id) <= maxLen && re.MatchString(id)
 }
 
 // FuzzEntityRequest: identifier encoding on the way to Port. The real client

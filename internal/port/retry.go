@@ -75,26 +75,26 @@ const throttledRetries = 64
 type retryBudget struct{ failures, throttled int }
 
 // fail counts a failed attempt and reports whether another is allowed.
-func (b *retryBudget) fail(max int) bool {
+func (b *retryBudget) fail(maxRetries int) bool {
 	b.failures++
-	return b.failures <= max
+	return b.failures <= maxRetries
 }
 
 // backoff is the retryablehttp.Backoff: exponential backoff with jitter
-// capped at max.
+// capped at hi.
 //
 // Server-directed waits (Retry-After on 429/503, x-ratelimit-reset when the
 // window is exhausted) are not slept here: the transport records them as a
 // client-wide throttle (see throttle), which delays this retry and every
 // other request until then, since Port's limits are per organization
 // (port-api.md §1.4). Only the minimum backoff is added on top.
-func (c *Client) backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+func (c *Client) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil {
 		if _, ok := serverWait(resp, c.now()); ok {
-			return min
+			return lo
 		}
 	}
-	return expBackoff(min, max, attempt)
+	return expBackoff(lo, hi, attempt)
 }
 
 // serverWait returns until when the server asked us to hold off: the later
@@ -113,12 +113,12 @@ func serverWait(resp *http.Response, now time.Time) (time.Time, bool) {
 	return until, !until.IsZero()
 }
 
-// expBackoff returns a duration in [b/2, b] with b = min·2^attempt capped at
-// max ("equal jitter": spreads concurrent retries but never retries at once).
-func expBackoff(min, max time.Duration, attempt int) time.Duration {
-	b := float64(min) * math.Pow(2, float64(attempt))
-	if b > float64(max) || math.IsInf(b, 0) || math.IsNaN(b) {
-		b = float64(max)
+// expBackoff returns a duration in [b/2, b] with b = lo·2^attempt capped at
+// hi ("equal jitter": spreads concurrent retries but never retries at once).
+func expBackoff(lo, hi time.Duration, attempt int) time.Duration {
+	b := float64(lo) * math.Pow(2, float64(attempt))
+	if b > float64(hi) || math.IsInf(b, 0) || math.IsNaN(b) {
+		b = float64(hi)
 	}
 	half := b / 2
 	return time.Duration(half + rand.Float64()*half)
@@ -223,7 +223,7 @@ func (c *Client) waitThrottle(ctx context.Context) error {
 	d := c.capWait(withJitter(until.Sub(c.now()), 0.1))
 	if d > 0 {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-			return fmt.Errorf("Port asked to hold off until %s (rate limit or Retry-After), later than the operation deadline: %w",
+			return fmt.Errorf("Port asked to hold off until %s (rate limit or Retry-After), later than the operation deadline: %w", //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
 				until.UTC().Format(time.RFC3339), context.DeadlineExceeded)
 		}
 		if c.log != nil {

@@ -68,15 +68,15 @@ func TestRateLimitReset(t *testing.T) {
 }
 
 func TestExpBackoffIsJitteredAndCapped(t *testing.T) {
-	min, max := 100*time.Millisecond, time.Second
+	lo, hi := 100*time.Millisecond, time.Second
 	for attempt := range 10 {
-		base := min << attempt
-		if base > max {
-			base = max
+		base := lo << attempt
+		if base > hi {
+			base = hi
 		}
 		seen := map[time.Duration]bool{}
 		for range 50 {
-			d := expBackoff(min, max, attempt)
+			d := expBackoff(lo, hi, attempt)
 			if d < base/2 || d > base {
 				t.Fatalf("attempt %d: %v outside [%v, %v]", attempt, d, base/2, base)
 			}
@@ -343,8 +343,17 @@ func TestTransportErrorIsRetried(t *testing.T) {
 	var n atomic.Int32
 	f.handle("GET /v1/blueprints", func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 {
-			conn, _, _ := w.(http.Hijacker).Hijack()
-			conn.Close() // connection dropped mid-request
+			hj, ok := w.(http.Hijacker)
+			if !ok {
+				t.Errorf("%T cannot hijack the connection", w)
+				return
+			}
+			conn, _, err := hj.Hijack()
+			if err != nil {
+				t.Errorf("hijack: %v", err)
+				return
+			}
+			_ = conn.Close() // connection dropped mid-request; nothing to report
 			return
 		}
 		okBlueprints(w, r)

@@ -21,7 +21,13 @@ func TestSearchPaginates(t *testing.T) {
 		if from, ok := body["from"].(string); ok {
 			start, _ = strconv.Atoi(strings.TrimPrefix(from, "cursor-"))
 		}
-		limit := int(body["limit"].(float64))
+		lim, ok := body["limit"].(float64)
+		if !ok {
+			t.Errorf("search body limit = %v (%T), want a number", body["limit"], body["limit"])
+			http.Error(w, "no limit", http.StatusBadRequest)
+			return
+		}
+		limit := int(lim)
 		var page []any
 		for i := start; i < min(start+limit, total); i++ {
 			page = append(page, map[string]any{"identifier": fmt.Sprintf("e%d", i), "properties": map[string]any{}, "relations": map[string]any{}})
@@ -60,7 +66,7 @@ func TestSearchPaginates(t *testing.T) {
 			t.Errorf("page %d: from present = %v", i, has)
 		}
 		query, _ := b["query"].(map[string]any)
-		if query["combinator"] != "and" || len(query["rules"].([]any)) != 1 {
+		if rules, _ := query["rules"].([]any); query["combinator"] != "and" || len(rules) != 1 {
 			t.Errorf("query = %v", b["query"])
 		}
 		if inc, _ := b["include"].([]any); len(inc) != 2 {

@@ -248,6 +248,18 @@ func stringMap(m map[blueprint.Kind]string) types.Map {
 	return types.MapValueMust(types.StringType, elems)
 }
 
+// stateIdentifiers reads the identifiers map (kind → blueprint identifier)
+// from state; a null element reads as "", a null or unknown map as empty.
+func stateIdentifiers(ctx context.Context, m types.Map) (map[blueprint.Kind]string, diag.Diagnostics) {
+	var elems map[string]types.String
+	diags := m.ElementsAs(ctx, &elems, true)
+	ids := make(map[blueprint.Kind]string, len(elems))
+	for k, v := range elems {
+		ids[blueprint.Kind(k)] = v.ValueString()
+	}
+	return ids, diags
+}
+
 func desiredDefinitions(set blueprint.Set) map[blueprint.Kind]string {
 	defs := map[blueprint.Kind]string{}
 	for k, bp := range set {
@@ -377,7 +389,7 @@ func (r *blueprintsResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 
-	ids := map[blueprint.Kind]string{}
+	var ids map[blueprint.Kind]string
 	if state.Identifiers.IsNull() || state.Identifiers.IsUnknown() {
 		// Just imported: only the artifact blueprint's identifier is known;
 		// its relations name the repository and project blueprints.
@@ -393,8 +405,9 @@ func (r *blueprintsResource) Read(ctx context.Context, req resource.ReadRequest,
 			o[k] = ov
 		}
 	} else {
-		for k, v := range state.Identifiers.Elements() {
-			ids[blueprint.Kind(k)] = v.(types.String).ValueString()
+		ids, diags = stateIdentifiers(ctx, state.Identifiers)
+		if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+			return
 		}
 	}
 	desired := blueprint.Desired(o)
@@ -447,7 +460,7 @@ func importedIdentifiers(ctx context.Context, client *port.Client, importID stri
 	art, err := client.GetBlueprint(ctx, importID)
 	if err != nil {
 		if port.IsNotFound(err) {
-			return nil, fmt.Errorf("Port has no blueprint %q. The import ID is the identifier of the artifact blueprint (default harborArtifact)", importID)
+			return nil, fmt.Errorf("Port has no blueprint %q. The import ID is the identifier of the artifact blueprint (default harborArtifact)", importID) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
 		}
 		return nil, fmt.Errorf("reading blueprint %q: %w", importID, err)
 	}
@@ -532,9 +545,9 @@ func (r *blueprintsResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ids := map[blueprint.Kind]string{}
-	for k, v := range state.Identifiers.Elements() {
-		ids[blueprint.Kind(k)] = v.(types.String).ValueString()
+	ids, diags := stateIdentifiers(ctx, state.Identifiers)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
 	}
 	// Dependents first: artifact → repository → user → project.
 	order := []blueprint.Kind{blueprint.Artifact, blueprint.Repository, blueprint.User, blueprint.Project}

@@ -67,7 +67,10 @@ func TestAccBlueprints_lifecycle(t *testing.T) {
 			{
 				PreConfig: func() {
 					bp, _ := sim.Blueprint("harborRepository")
-					props := bp["schema"].(map[string]any)["properties"].(map[string]any)
+					props, ok := objAt(bp, "schema", "properties")
+					if !ok {
+						t.Fatalf("harborRepository has no schema.properties: %v", bp)
+					}
 					props["pullCount"] = map[string]any{"type": "string", "title": "Pulls"}
 					props["ownerTeam"] = map[string]any{"type": "string"}
 					if err := sim.SetBlueprint(bp); err != nil {
@@ -80,8 +83,12 @@ func TestAccBlueprints_lifecycle(t *testing.T) {
 				}},
 				Check: func(*terraform.State) error {
 					bp, _ := sim.Blueprint("harborRepository")
-					props := bp["schema"].(map[string]any)["properties"].(map[string]any)
-					if typ := props["pullCount"].(map[string]any)["type"]; typ != "number" {
+					props, ok := objAt(bp, "schema", "properties")
+					if !ok {
+						return fmt.Errorf("harborRepository has no schema.properties: %v", bp)
+					}
+					pullCount, _ := objAt(props["pullCount"])
+					if typ := pullCount["type"]; typ != "number" {
 						return fmt.Errorf("pullCount not repaired: type %v", typ)
 					}
 					if _, ok := props["ownerTeam"]; !ok {
@@ -139,12 +146,21 @@ func checkSeedBlueprints(sim *portsim.Server) error {
 			return fmt.Errorf("blueprint %s missing", id)
 		}
 		var props, rels []string
-		for p := range bp["schema"].(map[string]any)["properties"].(map[string]any) {
+		pm, ok := objAt(bp, "schema", "properties")
+		if !ok {
+			return fmt.Errorf("blueprint %s has no schema.properties", id)
+		}
+		for p := range pm {
 			props = append(props, p)
 		}
 		if rm, ok := bp["relations"].(map[string]any); ok {
 			for r, v := range rm {
-				rels = append(rels, r+"→"+v.(map[string]any)["target"].(string))
+				rel, _ := objAt(v)
+				target, ok := rel["target"].(string)
+				if !ok {
+					return fmt.Errorf("blueprint %s relation %s has no target: %v", id, r, v)
+				}
+				rels = append(rels, r+"→"+target)
 			}
 		}
 		sort.Strings(props)
@@ -197,7 +213,8 @@ resource "harborport_blueprints" "harbor" {
 
 	artifactProps := func() map[string]any {
 		bp, _ := sim.Blueprint("harborArtifact")
-		return bp["schema"].(map[string]any)["properties"].(map[string]any)
+		props, _ := objAt(bp, "schema", "properties") // nil when missing: every lookup then fails
+		return props
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
@@ -210,7 +227,8 @@ resource "harborport_blueprints" "harbor" {
 						return fmt.Errorf("custom project blueprint: %v", bp)
 					}
 					art, _ := sim.Blueprint("harborArtifact")
-					if target := art["relations"].(map[string]any)["project"].(map[string]any)["target"]; target != "registryProject" {
+					rel, _ := objAt(art, "relations", "project")
+					if target := rel["target"]; target != "registryProject" {
 						return fmt.Errorf("artifact.project relation targets %v", target)
 					}
 					if _, ok := artifactProps()["scanSeverity"]; !ok {

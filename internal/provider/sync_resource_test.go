@@ -111,8 +111,10 @@ func artifactKey(repo, digest string) string { return "harborArtifact/" + repo +
 // repoTouched is how a push or delete shows on its repository.
 const repoTouched = "update: artifactCount, updateTime"
 
-func inPort(sim *portsim.Server, bp, id string, want bool) resource.TestCheckFunc {
+// artifactInPort checks whether Port has the harborArtifact entity id.
+func artifactInPort(sim *portsim.Server, id string, want bool) resource.TestCheckFunc {
 	return func(*terraform.State) error {
+		const bp = "harborArtifact"
 		if _, ok := sim.Entity(bp, id); ok != want {
 			return fmt.Errorf("Port has %s/%s = %v, want %v", bp, id, ok, want)
 		}
@@ -187,7 +189,7 @@ func TestAccSync_lifecycle(t *testing.T) {
 					}},
 					plancheck.ExpectKnownValue(syncAddr, tfjsonpath.New("change_counts").AtMapKey("create"), knownvalue.Int64Exact(1)),
 				}},
-				Check: func(s *terraform.State) error { return inPort(port, "harborArtifact", "tfdemo/hello@"+pushed, true)(s) },
+				Check: func(s *terraform.State) error { return artifactInPort(port, "tfdemo/hello@"+pushed, true)(s) },
 			},
 			{ // artifact deleted → exactly one delete
 				PreConfig: func() { must(t, hsim.DeleteArtifact("tfdemo", "hello", pushed)) },
@@ -198,7 +200,7 @@ func TestAccSync_lifecycle(t *testing.T) {
 					}},
 				}},
 				Check: func(s *terraform.State) error {
-					return inPort(port, "harborArtifact", "tfdemo/hello@"+pushed, false)(s)
+					return artifactInPort(port, "tfdemo/hello@"+pushed, false)(s)
 				},
 			},
 			{ // plan -out, then Harbor changes, then apply of the plan: only what was planned
@@ -225,10 +227,10 @@ func TestAccSync_lifecycle(t *testing.T) {
 				ExpectNonEmptyPlan: true, // the refresh after apply sees the late changes
 				Check: resource.ComposeAggregateTestCheckFunc(
 					func(s *terraform.State) error {
-						return inPort(port, "harborArtifact", "team/nested/api@"+pushed, true)(s)
+						return artifactInPort(port, "team/nested/api@"+pushed, true)(s)
 					},
-					func(s *terraform.State) error { return inPort(port, "harborArtifact", "tfdemo/hello@"+late, false)(s) },
-					func(s *terraform.State) error { return inPort(port, "harborArtifact", "tfdemo/bulk@"+gone, true)(s) },
+					func(s *terraform.State) error { return artifactInPort(port, "tfdemo/hello@"+late, false)(s) },
+					func(s *terraform.State) error { return artifactInPort(port, "tfdemo/bulk@"+gone, true)(s) },
 				),
 			},
 			{ // …which the next plan shows
@@ -239,7 +241,7 @@ func TestAccSync_lifecycle(t *testing.T) {
 							"harborRepository/tfdemo/hello": repoTouched, "harborRepository/tfdemo/bulk": repoTouched}
 					}},
 				}},
-				Check: func(s *terraform.State) error { return inPort(port, "harborArtifact", "tfdemo/hello@"+late, true)(s) },
+				Check: func(s *terraform.State) error { return artifactInPort(port, "tfdemo/hello@"+late, true)(s) },
 			},
 			{ // mapping change: unknown at plan (a warning previews it), then applied
 				Config: narrowed,
@@ -310,7 +312,7 @@ func TestAccSync_partialFailure(t *testing.T) {
 					expectChanges{syncAddr, func() map[string]string { return map[string]string{artifactKey("tfdemo/hello", unscanned): "create"} }},
 				}},
 				Check: func(s *terraform.State) error {
-					return inPort(port, "harborArtifact", "tfdemo/hello@"+unscanned, true)(s)
+					return artifactInPort(port, "tfdemo/hello@"+unscanned, true)(s)
 				},
 			},
 		},
@@ -385,7 +387,11 @@ func setBlueprints(t *testing.T, sim *portsim.Server, required []string) {
 			for _, r := range required {
 				req = append(req, r)
 			}
-			m["schema"].(map[string]any)["required"] = req
+			schema, ok := objAt(m, "schema")
+			if !ok {
+				t.Fatalf("artifact blueprint has no schema: %v", m)
+			}
+			schema["required"] = req
 		}
 		must(t, sim.SetBlueprint(m))
 	}

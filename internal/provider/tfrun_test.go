@@ -120,9 +120,9 @@ func (w *tfWorkdir) run(args ...string) []byte {
 	return out.Bytes()
 }
 
-// apply writes config and runs terraform apply -auto-approve -json with the
-// extra args (e.g. -refresh=false), returning its diagnostics.
-func (w *tfWorkdir) apply(config string, args ...string) []tfDiag {
+// apply writes config and runs terraform apply -auto-approve -json,
+// returning its diagnostics.
+func (w *tfWorkdir) apply(config string) []tfDiag {
 	w.t.Helper()
 	must(w.t, os.WriteFile(filepath.Join(w.dir, "main.tf"), []byte(`terraform {
   required_providers {
@@ -131,7 +131,7 @@ func (w *tfWorkdir) apply(config string, args ...string) []tfDiag {
 }
 `+config), 0o600))
 	w.run("init", "-input=false", "-no-color", "-backend=false")
-	return jsonDiags(w.t, w.run(append([]string{"apply", "-auto-approve", "-input=false", "-json"}, args...)...))
+	return jsonDiags(w.t, w.run("apply", "-auto-approve", "-input=false", "-json"))
 }
 
 // jsonDiags extracts the diagnostics of terraform's -json output.

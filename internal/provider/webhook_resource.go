@@ -352,7 +352,7 @@ func differences(have, want harbor.WebhookPolicy) []string {
 			out = append(out, "secret")
 		}
 		// Harbor stores an empty http format as "Default" (harbor-api.md §5).
-		if pf := ht.PayloadFormat; pf != wt.PayloadFormat && !(pf == "" && wt.PayloadFormat == "Default") {
+		if pf := ht.PayloadFormat; pf != wt.PayloadFormat && (pf != "" || wt.PayloadFormat != "Default") {
 			out = append(out, "payload_format")
 		}
 		if ht.SkipCertVerify != wt.SkipCertVerify {
