@@ -274,7 +274,7 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 	attempts := int(meta.attempts.Load())
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-			return nil, fmt.Errorf("Harbor API %s %s: %w", cl.method, req.URL.EscapedPath(), ctxErr) //nolint:staticcheck // ST1005: starts with the product name "Harbor", a proper noun
+			return nil, fmt.Errorf("Harbor API %s %s: %w", cl.method, req.URL.EscapedPath(), ctxErr)
 		}
 		return nil, &TransportError{Method: cl.method, URL: urlNoQuery(req.URL), Attempts: attempts, Hint: transportHint(req.URL, err, c.timeout), Err: unwrapRetryErr(err)}
 	}
@@ -286,7 +286,7 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 		return nil, &TransportError{Method: cl.method, URL: urlNoQuery(req.URL), Attempts: attempts, Hint: transportHint(req.URL, err, c.timeout), Err: err}
 	}
 	if len(data) > maxBody {
-		return nil, fmt.Errorf("Harbor API %s %s: response larger than %d bytes", cl.method, req.URL.EscapedPath(), maxBody) //nolint:staticcheck // ST1005: starts with the product name "Harbor", a proper noun
+		return nil, fmt.Errorf("Harbor API %s %s: response larger than %d bytes", cl.method, req.URL.EscapedPath(), maxBody)
 	}
 	ok := cl.ok
 	if len(ok) == 0 {
@@ -302,7 +302,7 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 		rid = reqID
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return nil, fmt.Errorf("Harbor API %s %s: unexpected status %d (want %v) (request id %s)", cl.method, req.URL.EscapedPath(), resp.StatusCode, ok, rid) //nolint:staticcheck // ST1005: starts with the product name "Harbor", a proper noun
+		return nil, fmt.Errorf("Harbor API %s %s: unexpected status %d (want %v) (request id %s)", cl.method, req.URL.EscapedPath(), resp.StatusCode, ok, rid)
 	}
 	return nil, newAPIError(cl.method, req.URL.EscapedPath(), resp.StatusCode, rid, data, attempts)
 }
@@ -337,7 +337,7 @@ func (c *Client) getJSON(ctx context.Context, cl call, out any) (*response, erro
 		return nil, err
 	}
 	if err := decodeJSON(res, out); err != nil {
-		return nil, fmt.Errorf("Harbor API GET %s%s: %w", apiPrefix, cl.path, err) //nolint:staticcheck // ST1005: starts with the product name "Harbor", a proper noun
+		return nil, fmt.Errorf("Harbor API GET %s%s: %w", apiPrefix, cl.path, err)
 	}
 	return res, nil
 }

@@ -14,7 +14,7 @@ import (
 
 // ErrBadCredentials: Harbor never rejects bad Basic credentials outright; it serves the request
 // as anonymous (harbor-api.md §1, security.go). Verify detects that from /systeminfo.
-var ErrBadCredentials = errors.New("Harbor accepted the request as anonymous: the username/password (HARBOR_USERNAME/HARBOR_PASSWORD) are wrong, or the robot is disabled/expired") //nolint:staticcheck // ST1005: starts with the product name "Harbor", a proper noun
+var ErrBadCredentials = errors.New("Harbor accepted the request as anonymous: the username/password (HARBOR_USERNAME/HARBOR_PASSWORD) are wrong, or the robot is disabled/expired")
 
 // APIError is a non-2xx answer from Harbor. Harbor's body is {"errors":[{"code","message"}]}
 // (src/lib/http/error.go); a body that is not in that shape (a proxy page) is kept, shortened, in Body.

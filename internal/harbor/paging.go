@@ -21,7 +21,7 @@ func listAll[T any](ctx context.Context, c *Client, cl call, key func(T) (string
 	var out []T
 	for page := 1; ; page++ {
 		if page > maxPages {
-			return nil, fmt.Errorf("Harbor API GET %s%s: more than %d pages; giving up", apiPrefix, cl.path, maxPages) //nolint:staticcheck // ST1005: starts with the product name "Harbor", a proper noun
+			return nil, fmt.Errorf("Harbor API GET %s%s: more than %d pages; giving up", apiPrefix, cl.path, maxPages)
 		}
 		q := url.Values{}
 		for k, v := range cl.query {
@@ -54,7 +54,7 @@ func listAll[T any](ctx context.Context, c *Client, cl call, key func(T) (string
 			return out, nil
 		}
 		if fresh == 0 {
-			return nil, fmt.Errorf("Harbor API GET %s%s: page %d repeated only items already seen; a proxy may be dropping the page parameter", apiPrefix, cl.path, page) //nolint:staticcheck // ST1005: starts with the product name "Harbor", a proper noun
+			return nil, fmt.Errorf("Harbor API GET %s%s: page %d repeated only items already seen; a proxy may be dropping the page parameter", apiPrefix, cl.path, page)
 		}
 	}
 }

@@ -19,7 +19,7 @@ func (c *Client) SystemInfo(ctx context.Context) (map[string]any, error) {
 		return nil, err
 	}
 	if out == nil {
-		return nil, fmt.Errorf("Harbor API GET /systeminfo: empty answer: check that harbor_url points at Harbor") //nolint:staticcheck // ST1005: starts with the product name "Harbor", a proper noun
+		return nil, fmt.Errorf("Harbor API GET /systeminfo: empty answer: check that harbor_url points at Harbor")
 	}
 	return out, nil
 }
@@ -36,7 +36,7 @@ func (c *Client) Verify(ctx context.Context) (*Info, error) {
 	v, _ := raw["harbor_version"].(string)
 	if v == "" {
 		if _, ok := raw["auth_mode"]; !ok {
-			return nil, fmt.Errorf("Harbor API GET %s/systeminfo: the answer has neither harbor_version nor auth_mode: check that harbor_url points at Harbor", c.base) //nolint:staticcheck // ST1005: starts with the product name "Harbor", a proper noun
+			return nil, fmt.Errorf("Harbor API GET %s/systeminfo: the answer has neither harbor_version nor auth_mode: check that harbor_url points at Harbor", c.base)
 		}
 		return nil, fmt.Errorf("%w (checked with GET %s/systeminfo as %q)", ErrBadCredentials, c.base, c.username)
 	}

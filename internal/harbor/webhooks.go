@@ -92,7 +92,7 @@ func (c *Client) CreateWebhookPolicy(ctx context.Context, project string, p Webh
 	loc := res.header.Get("Location")
 	id, perr := strconv.ParseInt(path.Base(strings.TrimRight(loc, "/")), 10, 64)
 	if loc == "" || perr != nil || id <= 0 {
-		return 0, fmt.Errorf("Harbor API POST %s: created, but the Location header %q holds no policy id; find the policy by name %q", pp, loc, p.Name) //nolint:staticcheck // ST1005: starts with the product name "Harbor", a proper noun
+		return 0, fmt.Errorf("Harbor API POST %s: created, but the Location header %q holds no policy id; find the policy by name %q", pp, loc, p.Name)
 	}
 	return id, nil
 }

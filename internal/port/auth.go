@@ -78,7 +78,7 @@ func (c *Client) token(ctx context.Context, stale string) (string, error) {
 			f.cancel() // nobody wants the token any more
 		}
 		a.mu.Unlock()
-		return "", fmt.Errorf("Port API POST %s: %w", authPath, ctx.Err()) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+		return "", fmt.Errorf("Port API POST %s: %w", authPath, ctx.Err())
 	}
 }
 

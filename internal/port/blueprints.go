@@ -91,7 +91,7 @@ func decodeBlueprint(r request, resp *response) (*Blueprint, error) {
 		return nil, err
 	}
 	if out.Blueprint == nil {
-		return nil, fmt.Errorf("Port API %s /v1%s: %d response has no \"blueprint\" object: %s", r.method, r.path, resp.status, snippet(resp.body)) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+		return nil, fmt.Errorf("Port API %s /v1%s: %d response has no \"blueprint\" object: %s", r.method, r.path, resp.status, snippet(resp.body))
 	}
 	return out.Blueprint, nil
 }

@@ -77,7 +77,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	if strings.TrimSpace(cfg.ClientID) == "" || cfg.ClientSecret == "" {
-		return nil, errors.New("Port client ID and client secret are required: set port_client_id and port_client_secret (or PORT_CLIENT_ID and PORT_CLIENT_SECRET); create them in Port under ... → Credentials") //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+		return nil, errors.New("Port client ID and client secret are required: set port_client_id and port_client_secret (or PORT_CLIENT_ID and PORT_CLIENT_SECRET); create them in Port under ... → Credentials")
 	}
 	c := &Client{
 		base:         base,
@@ -158,20 +158,20 @@ func normalizeBaseURL(raw string) (string, error) {
 	const help = "set port_base_url (PORT_BASE_URL) to e.g. https://api.port.io (EU) or https://api.us.port.io (US)"
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "", fmt.Errorf("Port base URL is empty; %s", help) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+		return "", fmt.Errorf("Port base URL is empty; %s", help)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("Port base URL %q is not a valid URL (%v); %s", raw, err, help) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+		return "", fmt.Errorf("Port base URL %q is not a valid URL (%v); %s", raw, err, help)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("Port base URL %q must be an absolute http:// or https:// URL; %s", raw, help) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+		return "", fmt.Errorf("Port base URL %q must be an absolute http:// or https:// URL; %s", raw, help)
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return "", fmt.Errorf("Port base URL %q must not contain a query or fragment; %s", raw, help) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+		return "", fmt.Errorf("Port base URL %q must not contain a query or fragment; %s", raw, help)
 	}
 	if u.User != nil {
-		return "", fmt.Errorf("Port base URL must not contain credentials (use port_client_id and port_client_secret); %s", help) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+		return "", fmt.Errorf("Port base URL must not contain credentials (use port_client_id and port_client_secret); %s", help)
 	}
 	p := strings.TrimRight(u.EscapedPath(), "/")
 	p = strings.TrimSuffix(p, "/v1")
@@ -227,7 +227,7 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 	default:
 		var err error
 		if body, err = json.Marshal(b); err != nil {
-			return nil, fmt.Errorf("Port API %s /v1%s: encoding request body: %w", r.method, r.path, err) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+			return nil, fmt.Errorf("Port API %s /v1%s: encoding request body: %w", r.method, r.path, err)
 		}
 	}
 	var tok string
@@ -274,7 +274,7 @@ func (c *Client) send(ctx context.Context, r request, body []byte, tok string) (
 	}
 	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, u, raw)
 	if err != nil {
-		return nil, fmt.Errorf("Port API %s /v1%s: building request: %w", r.method, r.path, err) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+		return nil, fmt.Errorf("Port API %s /v1%s: building request: %w", r.method, r.path, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -293,16 +293,16 @@ func (c *Client) send(ctx context.Context, r request, body []byte, tok string) (
 		// cannot contain the secret or the token.
 		inner := unwrapURLError(err)
 		if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("Port API %s /v1%s: %w", r.method, r.path, inner) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+			return nil, fmt.Errorf("Port API %s /v1%s: %w", r.method, r.path, inner)
 		}
-		return nil, fmt.Errorf("Port API %s /v1%s: %w (after %d attempts); check port_base_url and network access to Port", //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+		return nil, fmt.Errorf("Port API %s /v1%s: %w (after %d attempts); check port_base_url and network access to Port",
 			r.method, r.path, inner, n)
 	}
 	// The body is read in full before Close; a close error cannot change the outcome.
 	defer func() { _ = hr.Body.Close() }()
 	data, err := io.ReadAll(hr.Body)
 	if err != nil {
-		return nil, fmt.Errorf("Port API %s /v1%s: reading response: %w", r.method, r.path, err) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+		return nil, fmt.Errorf("Port API %s /v1%s: reading response: %w", r.method, r.path, err)
 	}
 	return &response{status: hr.StatusCode, traceID: hr.Header.Get("X-Trace-Id"), body: data, attempts: n}, nil
 }
@@ -391,7 +391,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // decode unmarshals a 2xx body, naming the route on failure.
 func decode(r request, resp *response, out any) error {
 	if err := json.Unmarshal(resp.body, out); err != nil {
-		return fmt.Errorf("Port API %s /v1%s: %d response is not the expected JSON (%v): %s", //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+		return fmt.Errorf("Port API %s /v1%s: %d response is not the expected JSON (%v): %s",
 			r.method, r.path, resp.status, err, snippet(resp.body))
 	}
 	return nil

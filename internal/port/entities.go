@@ -402,7 +402,7 @@ func (c *Client) GetEntity(ctx context.Context, bp, id string) (*Entity, error) 
 		return nil, err
 	}
 	if out.Entity == nil {
-		return nil, fmt.Errorf("Port API GET /v1%s: %d response has no \"entity\" object: %s", r.path, resp.status, snippet(resp.body)) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+		return nil, fmt.Errorf("Port API GET /v1%s: %d response has no \"entity\" object: %s", r.path, resp.status, snippet(resp.body))
 	}
 	if out.Entity.Blueprint == "" {
 		out.Entity.Blueprint = bp
@@ -425,7 +425,7 @@ func (c *Client) CountEntities(ctx context.Context, bp string) (int, error) {
 		return 0, err
 	}
 	if out.Count == nil {
-		return 0, fmt.Errorf("Port API GET /v1%s: %d response has no \"count\": %s", r.path, resp.status, snippet(resp.body)) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+		return 0, fmt.Errorf("Port API GET /v1%s: %d response has no \"count\": %s", r.path, resp.status, snippet(resp.body))
 	}
 	return int(*out.Count), nil
 }

@@ -223,7 +223,7 @@ func (c *Client) waitThrottle(ctx context.Context) error {
 	d := c.capWait(withJitter(until.Sub(c.now()), 0.1))
 	if d > 0 {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-			return fmt.Errorf("Port asked to hold off until %s (rate limit or Retry-After), later than the operation deadline: %w", //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+			return fmt.Errorf("Port asked to hold off until %s (rate limit or Retry-After), later than the operation deadline: %w",
 				until.UTC().Format(time.RFC3339), context.DeadlineExceeded)
 		}
 		if c.log != nil {

@@ -50,7 +50,7 @@ func (c *Client) SearchEntities(ctx context.Context, bp string, q SearchQuery, p
 		ents := make([]Entity, len(out.Entities))
 		for i := range out.Entities {
 			if err := ents[i].fromWire(&out.Entities[i]); err != nil {
-				return fmt.Errorf("Port API POST /v1%s: entity %d of the page: %w", r.path, i, err) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+				return fmt.Errorf("Port API POST /v1%s: entity %d of the page: %w", r.path, i, err)
 			}
 			if ents[i].Blueprint == "" {
 				ents[i].Blueprint = bp
@@ -64,7 +64,7 @@ func (c *Client) SearchEntities(ctx context.Context, bp string, q SearchQuery, p
 			return nil
 		}
 		if seen[*out.Next] {
-			return fmt.Errorf("Port API POST /v1%s: pagination cursor %q repeated; stopping to avoid an endless loop", r.path, *out.Next) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+			return fmt.Errorf("Port API POST /v1%s: pagination cursor %q repeated; stopping to avoid an endless loop", r.path, *out.Next)
 		}
 		seen[*out.Next] = true
 		next := make(map[string]any, len(body)+1)

@@ -460,7 +460,7 @@ func importedIdentifiers(ctx context.Context, client *port.Client, importID stri
 	art, err := client.GetBlueprint(ctx, importID)
 	if err != nil {
 		if port.IsNotFound(err) {
-			return nil, fmt.Errorf("Port has no blueprint %q. The import ID is the identifier of the artifact blueprint (default harborArtifact)", importID) //nolint:staticcheck // ST1005: starts with the product name "Port", a proper noun
+			return nil, fmt.Errorf("Port has no blueprint %q. The import ID is the identifier of the artifact blueprint (default harborArtifact)", importID)
 		}
 		return nil, fmt.Errorf("reading blueprint %q: %w", importID, err)
 	}

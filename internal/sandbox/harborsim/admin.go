@@ -129,7 +129,7 @@ func (s *Server) CreateProjectE(name string, public bool) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.projByName[name] != nil {
-		return 0, fmt.Errorf("The project named %s already exists", name) //nolint:staticcheck // Harbor's wording
+		return 0, fmt.Errorf("The project named %s already exists", name)
 	}
 	return int(s.createProjectLocked(name, public, 1).id), nil
 }
