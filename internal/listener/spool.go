@@ -130,7 +130,8 @@ func (s *Spool) recover(tx *bolt.Tx) error {
 	return nil
 }
 
-// Close closes the file. Later calls fail with bbolt's "database not open".
+// Close closes the file; closing again is a no-op. Other calls after Close
+// fail with bbolt's "database not open".
 func (s *Spool) Close() error {
 	if s.closed.Swap(true) {
 		return nil
