@@ -191,7 +191,7 @@ func buildHTTPClient(cfg Config) (*http.Client, error) {
 				pool = x509.NewCertPool()
 			}
 			if !pool.AppendCertsFromPEM([]byte(cfg.CACertPEM)) {
-				return nil, errors.New("harbor_ca_certificate (HARBOR_CA_CERTIFICATE) holds no valid PEM certificate: expected one or more -----BEGIN CERTIFICATE----- blocks")
+				return nil, ErrInvalidCACert
 			}
 			tlsCfg.RootCAs = pool
 		}

@@ -16,6 +16,10 @@ import (
 // as anonymous (harbor-api.md §1, security.go). Verify detects that from /systeminfo.
 var ErrBadCredentials = errors.New("Harbor accepted the request as anonymous: the username/password (HARBOR_USERNAME/HARBOR_PASSWORD) are wrong, or the robot is disabled/expired")
 
+// ErrInvalidCACert is returned by New when the CA certificate option holds
+// no PEM certificate (a file name instead of its contents, say).
+var ErrInvalidCACert = errors.New("harbor_ca_certificate (HARBOR_CA_CERTIFICATE) holds no valid PEM certificate: expected one or more -----BEGIN CERTIFICATE----- blocks")
+
 // APIError is a non-2xx answer from Harbor. Harbor's body is {"errors":[{"code","message"}]}
 // (src/lib/http/error.go); a body that is not in that shape (a proxy page) is kept, shortened, in Body.
 type APIError struct {

@@ -352,7 +352,7 @@ func (p *harborportProvider) Configure(ctx context.Context, req provider.Configu
 	})
 	if err != nil {
 		at := sHarborURL.attr
-		if strings.HasPrefix(err.Error(), sHarborCA.attr) {
+		if errors.Is(err, harbor.ErrInvalidCACert) {
 			at = sHarborCA.attr // point at the attribute to fix
 		}
 		resp.Diagnostics.AddAttributeError(path.Root(at), "Invalid Harbor Configuration", err.Error())

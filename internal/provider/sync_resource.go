@@ -525,8 +525,8 @@ func (r *syncResource) Create(ctx context.Context, req resource.CreateRequest, r
 	plan.ID = types.StringValue("harborport_sync")
 	if !r.applyLive(ctx, &plan, &resp.Diagnostics) {
 		// Nothing was written: no state, so the next plan creates again with
-		// the configuration as it is then. A (tainted) state would keep the
-		// failing mapping, and its refresh would fail on it before any fix.
+		// the configuration as it is then (a tainted state would only add a
+		// needless replace).
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
