@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 	"github.com/harborport/terraform-provider-harborport/internal/port"
 )
 
@@ -22,33 +23,69 @@ const (
 	OpDelete Op = "delete"
 )
 
-// Change is one entity operation. Creates and updates carry the entity body
-// computed at plan time, so apply writes exactly what was reviewed.
+// Change is one entity operation. A stored changeset carries no entity
+// bodies: apply re-derives them from Harbor (Source), so it writes Harbor's
+// values as they are at apply time (never older than the plan), for the
+// entities and fields the plan showed, and the stored changeset stays a few
+// dozen bytes per change however large the entities are (DESIGN.md
+// "Conditional apply").
 type Change struct {
-	Op         Op           `json:"o"`
-	Blueprint  string       `json:"b"`
-	Identifier string       `json:"i"`
-	Fields     []string     `json:"f,omitempty"` // updates: the changed fields
-	Entity     *port.Entity `json:"e,omitempty"`
+	Op         Op
+	Blueprint  string
+	Identifier string
+	Fields     []string // updates: the changed fields
+
+	// Before is the fingerprint of what Port held when the change was
+	// computed (fpAbsent for a create); After the fingerprint Port holds
+	// once the change is written (fpAbsent for a delete). Apply writes only
+	// where Port still holds Before.
+	Before, After uint64
+	// Source is the Harbor object the entity is mapped from (creates and
+	// updates).
+	Source *Key
+
+	// Entity is an in-memory body to write as is (Reconcile, which has just
+	// read Harbor and Port); never stored.
+	Entity *port.Entity
 }
 
-// UnmarshalJSON keeps the entity body encoded (port.Entity.Raw): a stored
-// changeset is applied, not inspected, and decoding 100k bodies would cost
-// several times their JSON in memory.
-func (c *Change) UnmarshalJSON(b []byte) error {
-	var w struct {
-		Op         Op              `json:"o"`
-		Blueprint  string          `json:"b"`
-		Identifier string          `json:"i"`
-		Fields     []string        `json:"f"`
-		Entity     json.RawMessage `json:"e"`
+// wireChange is a Change in a stored changeset: short keys, since a large
+// plan stores hundreds of thousands of them.
+type wireChange struct {
+	Op         Op          `json:"o"`
+	Blueprint  string      `json:"b"`
+	Identifier string      `json:"i"`
+	Fields     []string    `json:"f,omitempty"`
+	Before     uint64      `json:"x,omitempty"`
+	After      uint64      `json:"y,omitempty"`
+	Source     *wireSource `json:"s,omitempty"`
+}
+
+type wireSource struct {
+	Kind       mapping.Kind `json:"k"`
+	Project    string       `json:"p,omitempty"`
+	Repository string       `json:"r,omitempty"`
+	Digest     string       `json:"d,omitempty"`
+	User       string       `json:"u,omitempty"`
+	UserID     int64        `json:"n,omitempty"`
+}
+
+func (c Change) MarshalJSON() ([]byte, error) {
+	w := wireChange{Op: c.Op, Blueprint: c.Blueprint, Identifier: c.Identifier, Fields: c.Fields, Before: c.Before, After: c.After}
+	if k := c.Source; k != nil {
+		w.Source = &wireSource{Kind: k.Kind, Project: k.Project, Repository: k.Repository, Digest: k.Digest, User: k.User, UserID: k.UserID}
 	}
+	return json.Marshal(w)
+}
+
+func (c *Change) UnmarshalJSON(b []byte) error {
+	var w wireChange
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*c = Change{Op: w.Op, Blueprint: w.Blueprint, Identifier: w.Identifier, Fields: w.Fields}
-	if len(w.Entity) > 0 && string(w.Entity) != "null" {
-		c.Entity = &port.Entity{Blueprint: w.Blueprint, Identifier: w.Identifier, Raw: w.Entity}
+	*c = Change{Op: w.Op, Blueprint: w.Blueprint, Identifier: w.Identifier, Fields: w.Fields, Before: w.Before, After: w.After}
+	if s := w.Source; s != nil {
+		c.Source = &Key{Kind: s.Kind, Project: s.Project, Repository: s.Repository, Digest: s.Digest, User: s.User, UserID: s.UserID}
 	}
 	return nil
 }
@@ -69,6 +106,9 @@ func (c Change) Summary() string {
 type Changeset struct {
 	Version int      `json:"v"`
 	Changes []Change `json:"c,omitempty"`
+	// Seed keys the fingerprints of Changes (hash.go); apply hashes what it
+	// re-reads with it.
+	Seed uint64 `json:"k"`
 
 	Unchanged int `json:"u"`
 	Owned     int `json:"n"` // entities of the owned blueprints in Port
@@ -86,8 +126,9 @@ type Changeset struct {
 	SkippedDeletes int    `json:"sd,omitempty"`
 }
 
-// changesetVersion 2: entity bodies are stored as sent (no blueprint).
-const changesetVersion = 2
+// changesetVersion 3: fingerprints and sources instead of entity bodies
+// (2 stored the bodies as sent).
+const changesetVersion = 3
 
 // Empty reports whether applying the changeset would write nothing.
 func (cs *Changeset) Empty() bool { return cs == nil || len(cs.Changes) == 0 }

@@ -48,7 +48,7 @@ func comparedPaths(include []string) []string {
 // no-op plan costs ceil(entities / 1000) search pages per blueprint. The
 // blueprints are read concurrently (each search is a sequential chain of
 // pages); a page is hashed on another goroutine while the next one is read.
-func (e *Engine) readCurrent(ctx context.Context, missingOK bool, cp *computeProgress) (*currentState, error) {
+func (e *Engine) readCurrent(ctx context.Context, seed uint64, missingOK bool, cp *computeProgress) (*currentState, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cur := &currentState{bps: make(map[string]*currentBP, len(e.owned))}
@@ -60,7 +60,7 @@ func (e *Engine) readCurrent(ctx context.Context, missingOK bool, cp *computePro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = e.readBlueprint(ctx, bp, cb, cp)
+			errs[i] = e.readBlueprint(ctx, seed, bp, cb, cp)
 			if errs[i] != nil && (!missingOK || !port.IsNotFound(errs[i])) {
 				cancel()
 			}
@@ -101,7 +101,7 @@ func (e *Engine) readCurrent(ctx context.Context, missingOK bool, cp *computePro
 
 // readBlueprint pages through one blueprint, hashing each page's compared
 // fields into cb on a second goroutine.
-func (e *Engine) readBlueprint(ctx context.Context, bp string, cb *currentBP, cp *computeProgress) error {
+func (e *Engine) readBlueprint(ctx context.Context, seed uint64, bp string, cb *currentBP, cp *computeProgress) error {
 	pages := make(chan []port.Entity, 4)
 	hashed := make(chan struct{})
 	getters := make([]func(*port.Entity) any, len(cb.paths))
@@ -122,7 +122,7 @@ func (e *Engine) readBlueprint(ctx context.Context, bp string, cb *currentBP, cp
 				}
 				base := int(row) * len(getters)
 				for j, get := range getters {
-					cb.hashes[base+j] = valueHash(get(ent))
+					cb.hashes[base+j] = valueHash(seed, get(ent))
 				}
 			}
 		}

@@ -23,6 +23,7 @@ type Report struct {
 // Jobs are merged strictly in submission order, once current is ready.
 type differ struct {
 	e          *Engine
+	seed       uint64 // keys the hashes and fingerprints (hash.go)
 	cur        *currentState
 	pending    []*mapJob // submitted, not merged yet, in order
 	protect    bool      // CreateMissingRelated: relation targets are not deleted
@@ -36,8 +37,8 @@ type differ struct {
 	progress   *computeProgress
 }
 
-func (e *Engine) newDiffer() *differ {
-	return &differ{e: e, protect: e.mapping.CreateMissingRelatedEntities, createAt: map[string]int{}, items: map[mapping.Kind]int{}}
+func (e *Engine) newDiffer(seed uint64) *differ {
+	return &differ{e: e, seed: seed, protect: e.mapping.CreateMissingRelatedEntities, createAt: map[string]int{}, items: map[mapping.Kind]int{}}
 }
 
 // queue appends submitted jobs; merge merges the finished ones at the head
@@ -89,7 +90,9 @@ func (d *differ) mergeJob(j *mapJob) error {
 }
 
 // mergeOne records one desired entity; a later one with the same key
-// replaces it, as consecutive upserts would in Ocean.
+// replaces it, as consecutive upserts would in Ocean. Each change records
+// the fingerprints of the Port state it was computed against and of the
+// state it produces (conditional apply).
 func (d *differ) mergeOne(m *mapped) error {
 	if cb := d.cur.bps[m.bp]; cb != nil {
 		if row, ok := cb.pos[m.id]; ok {
@@ -110,8 +113,10 @@ func (d *differ) mergeOne(m *mapped) error {
 				cb.state[row] = -1
 				return nil
 			}
-			ent := m.entity()
-			ch := Change{Op: OpUpdate, Blueprint: m.bp, Identifier: m.id, Fields: fields, Entity: ent}
+			cols := cb.hashes[base : base+len(cb.paths)]
+			src := m.src
+			ch := Change{Op: OpUpdate, Blueprint: m.bp, Identifier: m.id, Fields: fields, Source: &src,
+				Before: fingerprint(d.seed, cols), After: d.e.afterFP(d.seed, m.bp, cols, m.res, m.hashes)}
 			if st > 0 {
 				d.updates[st-1] = ch
 			} else {
@@ -121,8 +126,8 @@ func (d *differ) mergeOne(m *mapped) error {
 			return nil
 		}
 	}
-	ent := m.entity()
-	ch := Change{Op: OpCreate, Blueprint: m.bp, Identifier: m.id, Entity: ent}
+	src := m.src
+	ch := Change{Op: OpCreate, Blueprint: m.bp, Identifier: m.id, Source: &src, After: d.e.afterFP(d.seed, m.bp, nil, m.res, m.hashes)}
 	// Not ent.Key(): blueprint identifiers may hold "/", so "a"+"b/c" and
 	// "a/b"+"c" would meet; NUL appears in neither.
 	key := m.bp + "\x00" + m.id
@@ -137,6 +142,21 @@ func (d *differ) mergeOne(m *mapped) error {
 	return nil
 }
 
+// afterFP is the fingerprint Port holds once an entity mapped by res (with
+// hashes, aligned with res.refs) is written over cur, the columns Port holds
+// now (nil: absent): with merge, the columns res does not map keep their
+// values; without it, Port replaces the entity, so they become null.
+func (e *Engine) afterFP(seed uint64, bp string, cur []uint64, res *resInfo, hashes []uint64) uint64 {
+	cols := make([]uint64, len(e.paths[bp]))
+	if cur != nil && e.mapping.EnableMergeEntity {
+		copy(cols, cur)
+	}
+	for i, c := range res.cols {
+		cols[c] = hashes[i]
+	}
+	return fingerprint(seed, cols)
+}
+
 // report finishes the diff: deletes (owned entities no longer generated,
 // minus relation targets of generated entities when Port would otherwise
 // re-create them as stubs, as Ocean's _safe_delete) and their guards.
@@ -149,6 +169,7 @@ func (d *differ) report() *Report {
 		DeleteDependents:     m.DeleteDependentEntities,
 		Owned:                d.cur.total,
 		Threshold:            m.EntityDeletionThreshold,
+		Seed:                 d.seed,
 	}
 	rep := &Report{Changeset: cs, Items: map[string]int{}, Warnings: d.warnings, ItemErrors: d.errs, MissingBlueprints: d.cur.missing}
 	for k, n := range d.items {
@@ -180,7 +201,9 @@ func (d *differ) report() *Report {
 			case st == -1:
 				cs.Unchanged++
 			case st == 0 && !protected[cb.ids[row]]:
-				deletes = append(deletes, Change{Op: OpDelete, Blueprint: bp, Identifier: cb.ids[row]})
+				base := row * len(cb.paths)
+				deletes = append(deletes, Change{Op: OpDelete, Blueprint: bp, Identifier: cb.ids[row],
+					Before: fingerprint(d.seed, cb.hashes[base:base+len(cb.paths)])})
 			}
 		}
 	}

@@ -32,6 +32,8 @@ type Engine struct {
 
 	progress      Progress      // WithProgress; nil reports nothing
 	progressEvery time.Duration // at most this often while a read or apply runs
+
+	seed func() uint64 // a changeset's hash seed (hash.go); tests fix it
 }
 
 // kindRank is design.md's upsert order: project → user → repository →
@@ -70,7 +72,7 @@ func New(h *harbor.Client, p *port.Client, m *mapping.Config) (*Engine, error) {
 		}
 	}
 	e := &Engine{harbor: h, port: p, mapping: m, owned: owned, rank: rank,
-		paths: map[string][]string{}, res: map[*mapping.Resource]*resInfo{}}
+		paths: map[string][]string{}, res: map[*mapping.Resource]*resInfo{}, seed: newSeed}
 	e.includes = includes(e)
 	for bp, inc := range e.includes {
 		e.paths[bp] = comparedPaths(inc)
@@ -136,17 +138,18 @@ func (e *Engine) compute(ctx context.Context, missingOK bool, cp *computeProgres
 		cur    *currentState
 		curErr error
 	)
+	seed := e.seed()
 	ready := make(chan struct{})
 	go func() {
 		defer close(ready)
-		if cur, curErr = e.readCurrent(ctx, missingOK, cp); curErr != nil {
+		if cur, curErr = e.readCurrent(ctx, seed, missingOK, cp); curErr != nil {
 			fail(curErr)
 		}
 	}()
 
-	d := e.newDiffer()
+	d := e.newDiffer(seed)
 	d.progress = cp
-	pool := e.newMapPool()
+	pool := e.newMapPool(seed)
 	haveCur := false
 	// mergeReady merges finished jobs once current state is ready. It fails
 	// when reading current state did (compute returns that error).

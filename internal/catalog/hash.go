@@ -2,40 +2,56 @@ package catalog
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
-	"hash/maphash"
 	"math"
 	"sort"
 	"strconv"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // Field hashes let a plan hold Port's current state as a few 64-bit numbers
 // per entity instead of decoded JSON. Two values get the same hash exactly
 // when their sorted-key JSON texts are equal (Ocean's equality, port-api.md
-// §2b step 4), up to 64-bit collisions: the hash is seeded per process, so
+// §2b step 4), up to 64-bit collisions.
+//
+// The hash is keyed with a seed chosen at random for each computed changeset
+// and stored with it, so a plan and the apply that runs in another process
+// hash alike (conditional apply compares fingerprints across the two), while
 // a collision (odds about 2⁻⁶⁴ per compared field) would not repeat on the
-// next plan.
+// next plan, and Harbor data cannot be crafted to collide on purpose.
 
 const (
 	hashNull       uint64 = 0 // null, and absence (Ocean treats them alike)
 	hashUnhashable uint64 = 1 // not encodable as JSON (NaN, ±Inf, channels…): never equal
 )
 
-var hashSeed = maphash.MakeSeed()
+// newSeed returns a random hash seed.
+func newSeed() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+// processSeed keys in-process comparisons (sameValue), which never leave
+// the process.
+var processSeed = newSeed()
 
 // sameValue compares two values as Ocean does: json.dumps with sorted keys,
 // where Go's encoder also sorts map keys and prints 1.0 as 1; a value that
 // cannot be encoded equals nothing.
 func sameValue(a, b any) bool {
-	ha, hb := valueHash(a), valueHash(b)
+	ha, hb := valueHash(processSeed, a), valueHash(processSeed, b)
 	return ha == hb && ha != hashUnhashable
 }
 
-// valueHash hashes v's JSON text canonically (see the file comment).
-func valueHash(v any) uint64 {
+// valueHash hashes v's JSON text canonically, keyed by seed (see the file
+// comment).
+func valueHash(seed uint64, v any) uint64 {
 	if v == nil {
 		return hashNull
 	}
@@ -44,40 +60,69 @@ func valueHash(v any) uint64 {
 		h = new(hasher)
 	}
 	defer hasherPool.Put(h)
-	h.h.SetSeed(hashSeed)
+	h.buf = h.buf[:0]
 	if !h.value(v) {
 		return hashUnhashable
 	}
-	sum := h.h.Sum64()
+	h.d.ResetWithSeed(seed)
+	_, _ = h.d.Write(h.buf) // a Digest's Write never fails
+	sum := h.d.Sum64()
 	if sum <= hashUnhashable { // keep the two reserved values reserved
 		sum += 2
 	}
+	if cap(h.buf) > 64<<10 { // do not pool a huge value's buffer
+		h.buf = nil
+	}
 	return sum
+}
+
+// Fingerprints name the state of one entity in Port, as far as the mapping
+// compares it: a hash of its compared fields' hashes in the blueprint's
+// column order. fpAbsent is "no such entity".
+const fpAbsent uint64 = 0
+
+func fingerprint(seed uint64, cols []uint64) uint64 {
+	var d xxhash.Digest
+	d.ResetWithSeed(seed ^ 0x9e3779b97f4a7c15) // a different key than the field hashes'
+	var b [8]byte
+	for _, c := range cols {
+		binary.LittleEndian.PutUint64(b[:], c)
+		_, _ = d.Write(b[:])
+	}
+	if sum := d.Sum64(); sum != fpAbsent {
+		return sum
+	}
+	return 1
 }
 
 var hasherPool = sync.Pool{New: func() any { return new(hasher) }}
 
 // hasher writes a token stream that is injective on JSON texts: every
 // token is tagged and length-prefixed, so no two different texts produce
-// the same stream.
+// the same stream. The stream is collected in buf and hashed at once.
 type hasher struct {
-	h    maphash.Hash
+	d    xxhash.Digest
+	buf  []byte
 	num  []byte
 	keys []string
 }
 
+func (h *hasher) writeByte(c byte)     { h.buf = append(h.buf, c) }
+func (h *hasher) writeString(s string) { h.buf = append(h.buf, s...) }
+func (h *hasher) write(b []byte)       { h.buf = append(h.buf, b...) }
+
 func (h *hasher) value(v any) bool {
 	switch x := v.(type) {
 	case nil:
-		h.h.WriteByte('z')
+		h.writeByte('z')
 	case bool:
 		if x {
-			h.h.WriteByte('t')
+			h.writeByte('t')
 		} else {
-			h.h.WriteByte('f')
+			h.writeByte('f')
 		}
 	case string:
-		h.h.WriteByte('s')
+		h.writeByte('s')
 		h.str(x)
 	case float64:
 		return h.float(x)
@@ -88,7 +133,7 @@ func (h *hasher) value(v any) bool {
 	case json.Number:
 		h.number(append(h.num[:0], x...))
 	case []any:
-		h.h.WriteByte('a')
+		h.writeByte('a')
 		h.length(len(x))
 		for _, e := range x {
 			if !h.value(e) {
@@ -96,10 +141,10 @@ func (h *hasher) value(v any) bool {
 			}
 		}
 	case []string:
-		h.h.WriteByte('a')
+		h.writeByte('a')
 		h.length(len(x))
 		for _, e := range x {
-			h.h.WriteByte('s')
+			h.writeByte('s')
 			h.str(e)
 		}
 	case map[string]any:
@@ -116,7 +161,7 @@ func (h *hasher) value(v any) bool {
 func (h *hasher) str(s string) {
 	if utf8.ValidString(s) {
 		h.length(len(s))
-		h.h.WriteString(s)
+		h.writeString(s)
 		return
 	}
 	b := make([]byte, 0, len(s))
@@ -130,7 +175,7 @@ func (h *hasher) str(s string) {
 		i += n
 	}
 	h.length(len(b))
-	h.h.Write(b)
+	h.write(b)
 }
 
 // float writes a float64 in encoding/json's format (fast path for small
@@ -160,19 +205,19 @@ func (h *hasher) float(f float64) bool {
 
 func (h *hasher) number(text []byte) {
 	h.num = text[:0]
-	h.h.WriteByte('n')
+	h.writeByte('n')
 	h.length(len(text))
-	h.h.Write(text)
+	h.write(text)
 }
 
 func (h *hasher) length(n int) {
 	var b [binary.MaxVarintLen64]byte
-	h.h.Write(b[:binary.PutUvarint(b[:], uint64(n))])
+	h.write(b[:binary.PutUvarint(b[:], uint64(n))])
 }
 
 // object writes the keys in sorted order, as encoding/json prints them.
 func (h *hasher) object(m map[string]any) bool {
-	h.h.WriteByte('o')
+	h.writeByte('o')
 	h.length(len(m))
 	start := len(h.keys)
 	for k := range m {
@@ -182,7 +227,7 @@ func (h *hasher) object(m map[string]any) bool {
 	sort.Strings(keys)
 	ok := true
 	for _, k := range keys {
-		h.h.WriteByte('s')
+		h.writeByte('s')
 		h.str(k)
 		if !h.value(m[k]) {
 			ok = false

@@ -38,35 +38,31 @@ type mapJob struct {
 	errs  Sample[string]
 }
 
-// mapped is one entity with the hashes of its compared fields. Its body is
-// kept as the JSON a bulk write sends (port.Entity.Raw), encoded by the
-// mapping worker: a 100k-entity first sync then holds ~0.5 KB per entity
-// instead of the decoded maps (several KB), and the Port client sends the
-// bytes as they are instead of marshalling again.
+// mapped is one entity with the hashes of its compared fields and the
+// Harbor object it came from; its body is not kept: apply re-derives it
+// from the source (DESIGN.md "Conditional apply"), so a plan holds a few
+// dozen bytes per entity, and no CPU goes into encoding bodies that a
+// no-op plan never sends.
 type mapped struct {
 	bp, id string
-	raw    []byte
+	src    Key
 	res    *resInfo
 	hashes []uint64 // aligned with res.refs
 	rels   []string // relation targets, when the diff protects them
 }
 
-// entity returns the mapped entity, its body kept encoded.
-func (m *mapped) entity() *port.Entity {
-	return &port.Entity{Blueprint: m.bp, Identifier: m.id, Raw: m.raw}
-}
-
 // mapPool is the set of mapping workers of one compute.
 type mapPool struct {
 	e       *Engine
+	seed    uint64
 	jobs    chan *mapJob
 	wg      sync.WaitGroup
 	protect bool
 }
 
-func (e *Engine) newMapPool() *mapPool {
+func (e *Engine) newMapPool(seed uint64) *mapPool {
 	n := runtime.GOMAXPROCS(0)
-	p := &mapPool{e: e, jobs: make(chan *mapJob, 2*n), protect: e.mapping.CreateMissingRelatedEntities}
+	p := &mapPool{e: e, seed: seed, jobs: make(chan *mapJob, 2*n), protect: e.mapping.CreateMissingRelatedEntities}
 	for range n {
 		p.wg.Add(1)
 		go func() {
@@ -102,6 +98,7 @@ func (p *mapPool) run(j *mapJob) {
 	defer close(j.done)
 	rs := p.e.mapping.KindResources(j.kind)
 	for _, it := range j.items {
+		src := sourceOf(j.kind, it)
 		for _, r := range rs {
 			ents, warns, err := r.Entities(it)
 			for _, w := range warns {
@@ -112,26 +109,39 @@ func (p *mapPool) run(j *mapJob) {
 			}
 			info := p.e.res[r]
 			for _, ent := range ents {
-				m := mapped{bp: ent.Blueprint, id: ent.Identifier, res: info, hashes: make([]uint64, len(info.refs))}
-				for i, ref := range info.refs {
-					m.hashes[i] = valueHash(ref.get(&ent))
-				}
+				m := mapped{bp: ent.Blueprint, id: ent.Identifier, src: src, res: info, hashes: hashRefs(p.seed, info, &ent)}
 				if p.protect {
 					for _, v := range ent.Relations {
 						m.rels = append(m.rels, relationIDs(v)...)
 					}
 				}
-				ent.Blueprint = "" // the URL's on writes; m.bp keeps it
-				raw, err := ent.MarshalJSON()
-				if err != nil {
-					// jq output is JSON, so this is a bug, not a user error.
-					j.errs.add(fmt.Sprintf("%s: entity %s/%s cannot be encoded: %v", itemName(j.kind, it), m.bp, m.id, err))
-					continue
-				}
-				m.raw = raw
 				j.ents = append(j.ents, m)
 			}
 		}
 	}
 	j.items = nil // the raw Harbor items are no longer needed
+}
+
+// hashRefs hashes the fields info's resource maps, in info.refs order.
+func hashRefs(seed uint64, info *resInfo, ent *port.Entity) []uint64 {
+	out := make([]uint64, len(info.refs))
+	for i, ref := range info.refs {
+		out[i] = valueHash(seed, ref.get(ent))
+	}
+	return out
+}
+
+// sourceOf names the Harbor object an item is, so apply can read it again.
+func sourceOf(kind mapping.Kind, it harbor.Item) Key {
+	s := func(k string) string { v, _ := it[k].(string); return v }
+	switch kind {
+	case mapping.KindProject:
+		return Key{Kind: kind, Project: s("name")}
+	case mapping.KindUser:
+		id, _ := it["user_id"].(float64)
+		return Key{Kind: kind, User: s("username"), UserID: int64(id)}
+	case mapping.KindRepository:
+		return Key{Kind: kind, Project: s("projectName"), Repository: s("name")}
+	}
+	return Key{Kind: kind, Project: s("projectName"), Repository: s("repositoryName"), Digest: s("digest")}
 }

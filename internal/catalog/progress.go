@@ -252,9 +252,11 @@ func (cp *computeProgress) end(e *Engine, rep *Report) {
 // applyProgress follows one Apply.
 type applyProgress struct {
 	p     Progress
-	start time.Time
-	total int
-	bulk  int // Port bulk requests before the apply
+	start  time.Time
+	total  int
+	bulk   int // Port bulk requests before the apply
+	search int // Port search requests before the apply (conditional apply's re-reads)
+	harbor int // Harbor requests before the apply (bodies re-derived)
 
 	mu          sync.Mutex
 	done        int    // changes finished (confirmed or failed)
@@ -268,6 +270,7 @@ func (e *Engine) startApply(total int) *applyProgress {
 		return nil
 	}
 	ap := &applyProgress{p: e.progress, start: time.Now(), total: total, bulk: e.portRequests("/bulk"),
+		search: e.portRequests("/search"), harbor: e.harborRequests(),
 		stop: make(chan struct{}), ended: make(chan struct{})}
 	go ap.tick(e, e.progressEvery)
 	return ap
@@ -312,8 +315,9 @@ func (ap *applyProgress) runStarted(bp string, op Op, n int) {
 	ap.runStart = time.Now()
 }
 
-// runEnded reports a finished run: confirmed and failed changes.
-func (ap *applyProgress) runEnded(bp string, op Op, n, ok, failed int) {
+// runEnded reports a finished run: changes done (written, or found already
+// made), skipped (changed since the plan) and failed.
+func (ap *applyProgress) runEnded(bp string, op Op, n, ok, skipped, failed int) {
 	if ap == nil {
 		return
 	}
@@ -326,10 +330,14 @@ func (ap *applyProgress) runEnded(bp string, op Op, n, ok, failed int) {
 	if op == OpDelete {
 		what = "deleted"
 	}
-	rate := perSecond(ok+failed, d)
-	ap.p(fmt.Sprintf("harborport: sync apply: %s: %d %s, %d failed in %s (%.0f entities/s); %d of %d changes done",
-		bp, ok, what, failed, roundDur(d), rate, ap.done, ap.total),
-		"blueprint", bp, "op", what, "ok", ok, "failed", failed, "entities_per_s", round1(rate), "seconds", seconds(d),
+	rate := perSecond(ok+skipped+failed, d)
+	skip := ""
+	if skipped > 0 {
+		skip = fmt.Sprintf(", %d skipped (changed since the plan)", skipped)
+	}
+	ap.p(fmt.Sprintf("harborport: sync apply: %s: %d %s%s, %d failed in %s (%.0f entities/s); %d of %d changes done",
+		bp, ok, what, skip, failed, roundDur(d), rate, ap.done, ap.total),
+		"blueprint", bp, "op", what, "ok", ok, "skipped", skipped, "failed", failed, "entities_per_s", round1(rate), "seconds", seconds(d),
 		"done", ap.done, "total", ap.total)
 }
 
@@ -342,14 +350,19 @@ func (ap *applyProgress) end(e *Engine, res Result, err error) {
 	<-ap.ended
 	d := time.Since(ap.start)
 	bulk := e.portRequests("/bulk") - ap.bulk
+	search := e.portRequests("/search") - ap.search
+	hreq := e.harborRequests() - ap.harbor
 	state := "applied"
 	if err != nil {
 		state = "stopped"
 	}
-	kv := []any{"created", res.Created, "updated", res.Updated, "deleted", res.Deleted, "failed", len(res.Failed),
-		"total", ap.total, "port_bulk_requests", bulk, "seconds", seconds(d)}
-	msg := fmt.Sprintf("harborport: sync %s: created=%d updated=%d deleted=%d failed=%d of %d changes in %s (%.0f changes/s, Port %d bulk requests)",
-		state, res.Created, res.Updated, res.Deleted, len(res.Failed), ap.total, roundDur(d), perSecond(res.Done()+len(res.Failed), d), bulk)
+	kv := []any{"created", res.Created, "updated", res.Updated, "deleted", res.Deleted, "already_done", res.AlreadyDone,
+		"skipped", len(res.Skipped), "failed", len(res.Failed), "total", ap.total, "port_bulk_requests", bulk,
+		"port_check_searches", search, "harbor_requests", hreq, "seconds", seconds(d)}
+	msg := fmt.Sprintf("harborport: sync %s: created=%d updated=%d deleted=%d already_done=%d skipped=%d failed=%d of %d changes in %s "+
+		"(%.0f changes/s, Port %d bulk requests and %d check searches, Harbor %d requests)",
+		state, res.Created, res.Updated, res.Deleted, res.AlreadyDone, len(res.Skipped), len(res.Failed), ap.total, roundDur(d),
+		perSecond(res.Done()+len(res.Skipped)+len(res.Failed), d), bulk, search, hreq)
 	if err != nil {
 		msg += ": " + err.Error()
 		kv = append(kv, "error", err.Error())

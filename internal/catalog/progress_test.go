@@ -148,7 +148,7 @@ func TestProgressReportsKindsAndSummaries(t *testing.T) {
 	if !strings.HasSuffix(runs[3].msg, "; 12 of 12 changes done") {
 		t.Fatalf("last run line = %q", runs[3].msg)
 	}
-	applied := matching(lines, `^harborport: sync applied: created=12 updated=0 deleted=0 failed=0 of 12 changes in .* \(\d+ changes/s, Port [1-9]\d* bulk requests\)$`)
+	applied := matching(lines, `^harborport: sync applied: created=12 updated=0 deleted=0 already_done=0 skipped=0 failed=0 of 12 changes in .* \(\d+ changes/s, Port [1-9]\d* bulk requests and 4 check searches, Harbor [1-9]\d* requests\)$`)
 	if len(applied) != 1 || lines[len(lines)-1].msg != applied[0].msg {
 		t.Fatalf("apply summary missing or not last:%s", msgs(lines))
 	}
@@ -168,7 +168,7 @@ func TestProgressReportsKindsAndSummaries(t *testing.T) {
 	e.apply(eng, rep.Changeset)
 	lines = log.take()
 	if len(matching(lines, `^harborport: sync apply: harborArtifact: 1 deleted, 0 failed in `)) != 1 ||
-		len(matching(lines, fmt.Sprintf(`^harborport: sync applied: created=0 updated=%d deleted=1 failed=0 of %d changes in `, c.Update, c.Update+1))) != 1 {
+		len(matching(lines, fmt.Sprintf(`^harborport: sync applied: created=0 updated=%d deleted=1 already_done=0 skipped=0 failed=0 of %d changes in `, c.Update, c.Update+1))) != 1 {
 		t.Fatalf("apply of the delete:%s", msgs(lines))
 	}
 

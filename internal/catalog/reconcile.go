@@ -17,6 +17,8 @@ type Key struct {
 	Project    string // project name
 	Repository string // full "project/repo", for repositories and artifacts
 	Digest     string // for artifacts; a tag also works (Harbor resolves it)
+	User       string `json:",omitempty"` // for users: the username
+	UserID     int64  `json:",omitempty"` // for users, when known: Harbor's user_id
 	// CheckListed treats an artifact Harbor does not list (an index child,
 	// pushed by digest) as absent, as a full sync would (harbor-api.md §6.3).
 	CheckListed bool `json:",omitempty"`
@@ -28,6 +30,8 @@ func (k Key) String() string {
 		return "project " + k.Project
 	case mapping.KindRepository:
 		return "repository " + k.Repository
+	case mapping.KindUser:
+		return "user " + k.User
 	}
 	return fmt.Sprintf("artifact %s@%s", k.Repository, k.Digest)
 }
@@ -108,7 +112,7 @@ func (e *Engine) Reconcile(ctx context.Context, k Key) (*Changeset, Result, erro
 		cs.Changes = append(cs.Changes, Change{Op: OpDelete, Blueprint: ent.Blueprint, Identifier: ent.Identifier})
 	}
 	e.order(cs)
-	res, err := e.Apply(ctx, cs)
+	res, err := e.write(ctx, cs)
 	if err != nil {
 		return cs, res, fmt.Errorf("%s: %w", k, err)
 	}

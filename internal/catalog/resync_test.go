@@ -37,8 +37,8 @@ func TestResyncLifecycle(t *testing.T) {
 		} else {
 			last = r
 		}
-		if ch.Entity == nil || ch.Entity.Identifier != ch.Identifier || ch.Entity.Blueprint != ch.Blueprint {
-			t.Fatalf("%s carries entity %+v", ch.key(), ch.Entity)
+		if ch.Entity != nil || ch.Source == nil || ch.After == fpAbsent || ch.Before != fpAbsent {
+			t.Fatalf("%s: a planned create carries no body, its Harbor source and the fingerprint it makes; got %+v", ch.key(), ch)
 		}
 		if ch.Blueprint != "harborArtifact" {
 			gotKeys = append(gotKeys, ch.key())

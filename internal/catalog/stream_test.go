@@ -32,6 +32,7 @@ func TestComputeSameWhetherPortOrHarborFinishesFirst(t *testing.T) {
 	gone, err := e.hsim.PushArtifact("alpha", "team/api", []string{"2.0"}, harborsim.PushOptions{})
 	must(t, err)
 	eng := e.engine()
+	eng.seed = func() uint64 { return 42 } // fingerprints are seeded: fix it to compare whole plans
 	e.sync(eng)
 
 	// A create, an update (scan) and a delete at once.
@@ -84,16 +85,9 @@ resources:
 			t.Fatalf("plans differ: %v vs %v", describe(again.Changeset.Changes), describe(first.Changeset.Changes))
 		}
 		for i, ch := range again.Changeset.Changes {
-			got, err := ch.Entity.Decoded()
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := first.Changeset.Changes[i].Entity.Decoded()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if *got.Title != *want.Title {
-				t.Fatalf("%s: a different item won: %q vs %q", ch.key(), *got.Title, *want.Title)
+			got, want := ch.Source, first.Changeset.Changes[i].Source
+			if got == nil || *got != *want {
+				t.Fatalf("%s: a different item won: %+v vs %+v", ch.key(), got, want)
 			}
 		}
 	}

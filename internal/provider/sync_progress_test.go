@@ -88,7 +88,7 @@ func TestSyncProgressLogs(t *testing.T) {
 	}
 	planSummary := fmt.Sprintf(`^harborport: sync plan computed: 4 blueprints, %d entities desired, create=%d update=0 delete=0 unchanged=0 in \S+ \(Harbor [1-9]\d* requests, Port 4 search pages\)$`,
 		c.Create, c.Create)
-	applySummary := fmt.Sprintf(`^harborport: sync applied: created=%d updated=0 deleted=0 failed=0 of %d changes in \S+ \(\d+ changes/s, Port [1-9]\d* bulk requests\)$`,
+	applySummary := fmt.Sprintf(`^harborport: sync applied: created=%d updated=0 deleted=0 already_done=0 skipped=0 failed=0 of %d changes in \S+ \(\d+ changes/s, Port [1-9]\d* bulk requests and [1-9]\d* check searches, Harbor [1-9]\d* requests\)$`,
 		c.Create, c.Create)
 	for _, want := range []string{planSummary, applySummary} {
 		re := regexp.MustCompile(want)

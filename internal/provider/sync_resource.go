@@ -93,6 +93,7 @@ const syncSource = "harborport_sync.mapping"
 
 var countTypes = map[string]attr.Type{
 	"create": types.Int64Type, "update": types.Int64Type, "delete": types.Int64Type, "unchanged": types.Int64Type,
+	"skipped": types.Int64Type,
 }
 
 func (r *syncResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -146,6 +147,9 @@ func (r *syncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 					"update":    schema.Int64Attribute{Computed: true, MarkdownDescription: "Entities whose mapped fields differ in Port."},
 					"delete":    schema.Int64Attribute{Computed: true, MarkdownDescription: "Entities of the owned blueprints that the mapping no longer produces."},
 					"unchanged": schema.Int64Attribute{Computed: true, MarkdownDescription: "Entities already equal to what the mapping produces."},
+					"skipped": schema.Int64Attribute{Computed: true, MarkdownDescription: "Planned changes the apply left alone because " +
+						"the entity changed in Port (the listener, another apply or a person wrote it) or in Harbor since the plan; " +
+						"the next plan shows what remains. Known after apply; 0 after a refresh."},
 				},
 			},
 		},
@@ -305,11 +309,34 @@ func blocked(cs *catalog.Changeset) diag.Diagnostics {
 	return diags
 }
 
-func countsValue(c catalog.Counts) types.Object {
+// countsValue is change_counts with skipped known: a refresh (0) or an apply.
+func countsValue(c catalog.Counts, skipped int) types.Object {
 	return types.ObjectValueMust(countTypes, map[string]attr.Value{
 		"create": types.Int64Value(int64(c.Create)), "update": types.Int64Value(int64(c.Update)),
 		"delete": types.Int64Value(int64(c.Delete)), "unchanged": types.Int64Value(int64(c.Unchanged)),
+		"skipped": types.Int64Value(int64(skipped)),
 	})
+}
+
+// plannedCounts is change_counts in a plan: exact totals, and skipped
+// unknown, since only the apply's conditional check can tell.
+func plannedCounts(c catalog.Counts) types.Object {
+	return types.ObjectValueMust(countTypes, map[string]attr.Value{
+		"create": types.Int64Value(int64(c.Create)), "update": types.Int64Value(int64(c.Update)),
+		"delete": types.Int64Value(int64(c.Delete)), "unchanged": types.Int64Value(int64(c.Unchanged)),
+		"skipped": types.Int64Unknown(),
+	})
+}
+
+// withSkipped sets skipped in planned counts once the apply knows it (a
+// plan that knew it already, from the prior state, keeps its value).
+func withSkipped(planned types.Object, skipped int) types.Object {
+	attrs := maps.Clone(planned.Attributes())
+	if v, ok := attrs["skipped"]; !ok || !v.IsUnknown() {
+		return planned
+	}
+	attrs["skipped"] = types.Int64Value(int64(skipped))
+	return types.ObjectValueMust(countTypes, attrs)
 }
 
 func changesValue(m map[string]string) types.Map {
@@ -371,7 +398,7 @@ func (r *syncResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	// Refreshed state describes Port as it is: nothing pending yet (the plan
 	// adds it), and how many entities are in sync.
 	st.Changes = changesValue(nil)
-	st.ChangeCounts = countsValue(catalog.Counts{Unchanged: rep.Changeset.Unchanged})
+	st.ChangeCounts = countsValue(catalog.Counts{Unchanged: rep.Changeset.Unchanged}, 0)
 	if st.ID.IsNull() || st.ID.IsUnknown() {
 		st.ID = types.StringValue("harborport_sync")
 	}
@@ -430,7 +457,7 @@ func (r *syncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		return
 	}
 	plan.Changes = changesValue(cs.Preview(previewLimit(plan)))
-	plan.ChangeCounts = countsValue(cs.Counts())
+	plan.ChangeCounts = plannedCounts(cs.Counts())
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
@@ -536,7 +563,7 @@ func (r *syncResource) Create(ctx context.Context, req resource.CreateRequest, r
 // mapping, whose plan showed unknown changes). plan gets what was done.
 // reached is false when it stopped before writing anything to Port.
 func (r *syncResource) applyLive(ctx context.Context, plan *syncModel, diags *diag.Diagnostics) (reached bool) {
-	plan.Changes, plan.ChangeCounts = changesValue(nil), countsValue(catalog.Counts{})
+	plan.Changes, plan.ChangeCounts = changesValue(nil), countsValue(catalog.Counts{}, 0)
 	eng, dd := r.engine(ctx, *plan)
 	diags.Append(dd...)
 	if diags.HasError() {
@@ -556,13 +583,24 @@ func (r *syncResource) applyLive(ctx context.Context, plan *syncModel, diags *di
 }
 
 // apply performs cs and records it in plan; on failure plan says nothing is
-// pending, and the next refresh recomputes what is left.
-func (r *syncResource) apply(ctx context.Context, eng *catalog.Engine, cs *catalog.Changeset, plan *syncModel, diags *diag.Diagnostics) {
+// pending, and the next refresh recomputes what is left. It returns how many
+// planned changes were skipped (changed since the plan).
+func (r *syncResource) apply(ctx context.Context, eng *catalog.Engine, cs *catalog.Changeset, plan *syncModel, diags *diag.Diagnostics) int {
 	res, err := eng.Apply(ctx, cs)
+	if len(res.Skipped) > 0 {
+		diags.AddWarning("Planned Changes Skipped", skippedDetail(res.Skipped))
+	}
 	if err != nil {
-		plan.Changes, plan.ChangeCounts = changesValue(nil), countsValue(catalog.Counts{})
-		detail := fmt.Sprintf("Applied %d of %d changes (%d created, %d updated, %d deleted) before: %s.",
-			res.Done(), len(cs.Changes), res.Created, res.Updated, res.Deleted, err)
+		plan.Changes, plan.ChangeCounts = changesValue(nil), countsValue(catalog.Counts{}, 0)
+		extra := ""
+		if res.AlreadyDone > 0 {
+			extra += fmt.Sprintf(", %d already made by another writer", res.AlreadyDone)
+		}
+		if len(res.Skipped) > 0 {
+			extra += fmt.Sprintf("; %d skipped, changed since the plan", len(res.Skipped))
+		}
+		detail := fmt.Sprintf("Applied %d of %d changes (%d created, %d updated, %d deleted%s) before: %s.",
+			res.Done(), len(cs.Changes), res.Created, res.Updated, res.Deleted, extra, err)
 		if len(res.Failed) > 0 {
 			lines := make([]string, 0, 10)
 			for i, f := range res.Failed {
@@ -580,11 +618,26 @@ func (r *syncResource) apply(ctx context.Context, eng *catalog.Engine, cs *catal
 			summary = "Catalog Sync Partially Failed"
 		}
 		diags.AddError(summary, detail)
-		return
+		return len(res.Skipped)
 	}
 	plan.Changes = changesValue(cs.Preview(previewLimit(*plan)))
-	c := cs.Counts()
-	plan.ChangeCounts = countsValue(c)
+	plan.ChangeCounts = countsValue(cs.Counts(), len(res.Skipped))
+	return len(res.Skipped)
+}
+
+// skippedDetail names up to 10 skipped changes, with why.
+func skippedDetail(skips []catalog.Skip) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d planned changes skipped: the entity changed in Port since the plan (the listener or another writer) "+
+		"or in Harbor; writing them would have moved Port back to what the plan saw. The next plan shows what remains.", len(skips))
+	for i, s := range skips {
+		if i == 10 {
+			fmt.Fprintf(&b, "\n  … and %d more", len(skips)-10)
+			break
+		}
+		b.WriteString("\n  " + s.String())
+	}
+	return b.String()
 }
 
 func (r *syncResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -624,9 +677,11 @@ func (r *syncResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		return
 	}
 	want := plan
-	r.apply(ctx, eng, cs, &plan, &resp.Diagnostics)
+	skipped := r.apply(ctx, eng, cs, &plan, &resp.Diagnostics)
 	if !resp.Diagnostics.HasError() {
-		plan.Changes, plan.ChangeCounts = want.Changes, want.ChangeCounts
+		// Terraform holds the planned values to their word; skipped was
+		// unknown in the plan, and the warning names the skipped changes.
+		plan.Changes, plan.ChangeCounts = want.Changes, withSkipped(want.ChangeCounts, skipped)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
@@ -641,5 +696,5 @@ func (r *syncResource) ImportState(ctx context.Context, req resource.ImportState
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), "harborport_sync")...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("preview_limit"), int64(100))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("changes"), changesValue(nil))...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("change_counts"), countsValue(catalog.Counts{}))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("change_counts"), countsValue(catalog.Counts{}, 0))...)
 }

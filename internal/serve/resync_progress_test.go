@@ -93,7 +93,7 @@ func TestResyncLoopLogsProgress(t *testing.T) {
 	if sum["create"] != 6.0 || sum["port_search_pages"] != 4.0 {
 		t.Fatalf("plan summary: %v", sum)
 	}
-	find("harborport: sync applied: created=6 updated=0 deleted=0 failed=0 of 6 changes in ")
+	find("harborport: sync applied: created=6 updated=0 deleted=0 already_done=0 skipped=0 failed=0 of 6 changes in ")
 	if strings.Contains(out.String(), "resync-port-secret") || strings.Contains(out.String(), "Harbor12345") {
 		t.Fatal("a secret is in the logs")
 	}

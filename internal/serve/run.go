@@ -185,7 +185,12 @@ func resyncLoop(ctx context.Context, eng *catalog.Engine, every time.Duration, l
 		res, err := eng.Apply(ctx, cs)
 		c := cs.Counts()
 		attrs := []any{"created", res.Created, "updated", res.Updated, "deleted", res.Deleted, "unchanged", c.Unchanged,
-			"failed", len(res.Failed), "seconds", time.Since(start).Seconds()}
+			"already_done", res.AlreadyDone, "skipped", len(res.Skipped), "failed", len(res.Failed), "seconds", time.Since(start).Seconds()}
+		if len(res.Skipped) > 0 {
+			// The workers wrote these entities while the resync computed: their
+			// write is newer than the resync's read, so it stands.
+			log.Info("periodic resync left entities the workers changed meanwhile", "skipped", len(res.Skipped), "first", res.Skipped[0].String())
+		}
 		if err != nil {
 			log.Error("periodic resync: applying failed", append(attrs, "error", err.Error())...)
 			continue
