@@ -251,7 +251,7 @@ func (cp *computeProgress) end(e *Engine, rep *Report) {
 
 // applyProgress follows one Apply.
 type applyProgress struct {
-	p     Progress
+	p      Progress
 	start  time.Time
 	total  int
 	bulk   int // Port bulk requests before the apply

@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -272,6 +274,11 @@ type policyOp struct {
 	Op        string   `json:"o"`           // create | update | adopt | delete
 	ID        int64    `json:"i,omitempty"` // the policy (update, adopt, delete)
 	Fields    []string `json:"f,omitempty"` // what differs (update, adopt)
+	// Before fingerprints the policy as the plan read it (update, adopt,
+	// delete; see policyFingerprint): apply writes only over that policy,
+	// so an edit made in Harbor since the plan is not overwritten blindly
+	// (the same conditional rule as harborport_sync's).
+	Before string `json:"b,omitempty"`
 }
 
 func (o policyOp) summary() string {
@@ -524,10 +531,11 @@ func (r *webhookResource) survey(ctx context.Context, hc *harbor.Client, m webho
 		case isManaged && id == found.ID:
 			res.kept[t.Name] = id
 			if f := differences(*found, want); len(f) > 0 {
-				res.ops = append(res.ops, policyOp{Project: t.Name, ProjectID: t.ID, Op: opUpdate, ID: id, Fields: f})
+				res.ops = append(res.ops, policyOp{Project: t.Name, ProjectID: t.ID, Op: opUpdate, ID: id, Fields: f, Before: policyFingerprint(*found)})
 			}
 		default: // same name, not ours (yet): adopt it rather than hit Harbor's 409 (§5)
-			res.ops = append(res.ops, policyOp{Project: t.Name, ProjectID: t.ID, Op: opAdopt, ID: found.ID, Fields: differences(*found, want)})
+			res.ops = append(res.ops, policyOp{Project: t.Name, ProjectID: t.ID, Op: opAdopt, ID: found.ID,
+				Fields: differences(*found, want), Before: policyFingerprint(*found)})
 		}
 	}
 	if diags.HasError() {
@@ -544,6 +552,7 @@ func (r *webhookResource) survey(ctx context.Context, hc *harbor.Client, m webho
 	}
 	gone := make([]bool, len(leftovers))
 	pids := make([]int64, len(leftovers))
+	befores := make([]string, len(leftovers))
 	errs = make([]error, len(leftovers))
 	forEach(len(leftovers), r.concurrency(), func(i int) {
 		p := leftovers[i]
@@ -565,6 +574,8 @@ func (r *webhookResource) survey(ctx context.Context, hc *harbor.Client, m webho
 			errs[i] = err
 		case pol.Name != want.Name:
 			gone[i] = true // renamed in Harbor: no longer ours to delete
+		default:
+			befores[i] = policyFingerprint(*pol)
 		}
 	})
 	for i, p := range leftovers {
@@ -579,7 +590,7 @@ func (r *webhookResource) survey(ctx context.Context, hc *harbor.Client, m webho
 				fmt.Sprintf("Checking policy %q (id %d) of project %q, which is no longer selected, failed: %s.", want.Name, managed[p], p, errs[i]))
 		default:
 			res.kept[p] = managed[p]
-			res.ops = append(res.ops, policyOp{Project: p, ProjectID: pids[i], Op: opDelete, ID: managed[p]})
+			res.ops = append(res.ops, policyOp{Project: p, ProjectID: pids[i], Op: opDelete, ID: managed[p], Before: befores[i]})
 		}
 	}
 	slices.SortFunc(res.ops, func(a, b policyOp) int { return strings.Compare(a.Project, b.Project) })
@@ -588,18 +599,22 @@ func (r *webhookResource) survey(ctx context.Context, hc *harbor.Client, m webho
 
 // execute performs ops, starting from the managed policies in base, and
 // returns the managed policies afterwards. Every op is attempted; failures
-// are reported per project and the rest stays for the next plan.
+// are reported per project and the rest stays for the next plan. Ops whose
+// policy changed in Harbor since the plan are left alone and named in one
+// warning (conditional apply, DESIGN.md "Conditional apply").
 func (r *webhookResource) execute(ctx context.Context, hc *harbor.Client, want harbor.WebhookPolicy, ops []policyOp, base map[string]int64) (map[string]int64, diag.Diagnostics) {
 	ids := make([]int64, len(ops))
+	skips := make([]string, len(ops))
 	errs := make([]error, len(ops))
 	forEach(len(ops), r.concurrency(), func(i int) {
-		ids[i], errs[i] = r.executeOne(ctx, hc, want, ops[i])
+		ids[i], skips[i], errs[i] = r.executeOne(ctx, hc, want, ops[i])
 	})
 	out := maps.Clone(base)
 	if out == nil {
 		out = map[string]int64{}
 	}
 	var diags diag.Diagnostics
+	var skipped []string
 	for i, o := range ops {
 		if errs[i] != nil {
 			what := fmt.Sprintf("policy %q", want.Name)
@@ -611,49 +626,135 @@ func (r *webhookResource) execute(ctx context.Context, hc *harbor.Client, want h
 					o.Op, what, o.Project, errs[i], r.rightsHint(o.Project, errs[i])))
 			continue
 		}
+		if skips[i] != "" {
+			skipped = append(skipped, fmt.Sprintf("%s %s: %s", o.Project, o.Op, skips[i]))
+		}
 		if o.Op == opDelete {
 			delete(out, o.Project)
 		} else {
 			out[o.Project] = ids[i]
 		}
 	}
+	if len(skipped) > 0 {
+		if len(skipped) > 10 {
+			skipped = append(skipped[:10], fmt.Sprintf("… and %d more", len(skipped)-10))
+		}
+		diags.AddWarning("Webhook Policies Changed Since the Plan",
+			fmt.Sprintf("%d planned policy changes skipped: the policy changed in Harbor since the plan (a person or another apply edited, "+
+				"created or deleted it), so applying the plan would have overwritten that blindly. The next plan shows what remains.\n  %s",
+				len(ops)-countEmpty(skips), strings.Join(skipped, "\n  ")))
+	}
 	return out, diags
 }
 
-// executeOne performs one op and returns the policy id it leaves in place.
-func (r *webhookResource) executeOne(ctx context.Context, hc *harbor.Client, want harbor.WebhookPolicy, o policyOp) (int64, error) {
+func countEmpty(s []string) int {
+	n := 0
+	for _, v := range s {
+		if v == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// executeOne performs one op and returns the policy id it leaves in place,
+// or why it left the policy alone (skip), checking first that Harbor still
+// holds the policy the plan saw.
+func (r *webhookResource) executeOne(ctx context.Context, hc *harbor.Client, want harbor.WebhookPolicy, o policyOp) (id int64, skip string, err error) {
 	switch o.Op {
 	case opCreate:
+		if id, skip, found, err := sameNamed(ctx, hc, o.ref(), want); found || err != nil {
+			return id, skip, err
+		}
 		id, err := hc.CreateWebhookPolicy(ctx, o.ref(), want)
 		if !harbor.IsConflict(err) {
-			return id, err
+			return id, "", err
 		}
-		// Created meanwhile by someone else (Harbor's UNIQUE(name, project_id), §5): adopt it.
-		list, lerr := hc.ListWebhookPolicies(ctx, o.ref())
-		if lerr != nil {
-			return 0, fmt.Errorf("%w; then listing the policies to adopt the existing one failed: %v", err, lerr)
-		}
-		for _, p := range list {
-			if p.Name == want.Name {
-				want.ID = p.ID
-				return p.ID, hc.UpdateWebhookPolicy(ctx, o.ref(), want)
+		// Created meanwhile by someone else (Harbor's UNIQUE(name, project_id), §5).
+		if id, skip, found, lerr := sameNamed(ctx, hc, o.ref(), want); found || lerr != nil {
+			if lerr != nil {
+				return 0, "", fmt.Errorf("%w; then listing the policies to find the existing one failed: %v", err, lerr)
 			}
+			return id, skip, nil
 		}
-		return 0, err
+		return 0, "", err
 	case opUpdate, opAdopt:
-		if o.Op == opAdopt && len(o.Fields) == 0 {
-			return o.ID, nil // already as wanted: adopting only records the id
+		cur, err := hc.GetWebhookPolicy(ctx, o.ref(), o.ID)
+		switch {
+		case harbor.IsNotFound(err):
+			return o.ID, "deleted in Harbor since the plan", nil
+		case err != nil:
+			return o.ID, "", err
+		case cur.Name != want.Name:
+			return o.ID, "renamed in Harbor since the plan", nil
+		case len(differences(*cur, want)) == 0:
+			return o.ID, "", nil // already as wanted (nothing to write, or someone did it)
+		case o.Before != "" && policyFingerprint(*cur) != o.Before:
+			return o.ID, "edited in Harbor since the plan", nil
 		}
 		want.ID = o.ID
-		err := hc.UpdateWebhookPolicy(ctx, o.ref(), want)
-		if harbor.IsNotFound(err) {
-			err = fmt.Errorf("%w; it was deleted after the plan", err)
-		}
-		return o.ID, err
+		return o.ID, "", hc.UpdateWebhookPolicy(ctx, o.ref(), want)
 	case opDelete:
-		return 0, deleteManaged(ctx, hc, o.ref(), o.ID, want.Name)
+		cur, err := hc.GetWebhookPolicy(ctx, o.ref(), o.ID)
+		switch {
+		case harbor.IsNotFound(err):
+			return 0, "", nil
+		case err != nil:
+			return 0, "", err
+		case cur.Name != want.Name:
+			return 0, "", nil // renamed: no longer ours to delete
+		case o.Before != "" && policyFingerprint(*cur) != o.Before:
+			return 0, "edited in Harbor since the plan; left in place and no longer managed", nil
+		}
+		if err := hc.DeleteWebhookPolicy(ctx, o.ref(), o.ID); err != nil && !harbor.IsNotFound(err) {
+			return 0, "", err
+		}
+		return 0, "", nil
 	}
-	return 0, fmt.Errorf("unknown operation %q; this is a bug in harborport", o.Op)
+	return 0, "", fmt.Errorf("unknown operation %q; this is a bug in harborport", o.Op)
+}
+
+// sameNamed looks for a policy named like want in the project: one that
+// appeared since the plan (found). If it is already as wanted it is adopted;
+// otherwise it is adopted unchanged and skip says so, and the next plan
+// shows the update it needs, for review.
+func sameNamed(ctx context.Context, hc *harbor.Client, project string, want harbor.WebhookPolicy) (id int64, skip string, found bool, err error) {
+	list, err := hc.ListWebhookPolicies(ctx, project)
+	if err != nil {
+		return 0, "", false, err
+	}
+	for _, p := range list {
+		if p.Name != want.Name {
+			continue
+		}
+		if len(differences(p, want)) > 0 {
+			return p.ID, "a policy with this name appeared in Harbor since the plan; adopted unchanged", true, nil
+		}
+		return p.ID, "", true, nil
+	}
+	return 0, "", false, nil
+}
+
+// policyFingerprint names a policy's state as Harbor returns it: its
+// settings and update_time (which Harbor sets on every update, so an edit
+// of the secret alone shows too), without the secret itself, so that plan
+// files never hold anything derived from it.
+func policyFingerprint(p harbor.WebhookPolicy) string {
+	events := slices.Clone(p.EventTypes)
+	slices.Sort(events)
+	targets := make([]harbor.WebhookTarget, len(p.Targets))
+	for i, t := range p.Targets {
+		t.AuthHeader = ""
+		targets[i] = t
+	}
+	b, _ := json.Marshal(struct {
+		Name, Description, Updated string
+		Enabled                    bool
+		Events                     []string
+		Targets                    []harbor.WebhookTarget
+	}{p.Name, p.Description, p.UpdateTime, p.Enabled, events, targets}) // plain strings and bools: cannot fail
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
 }
 
 // deleteManaged deletes policy id of the project if it still carries name:

@@ -577,7 +577,9 @@ func TestWebhookSurveyAndExecute(t *testing.T) {
 	if diags.HasError() || fmt.Sprint(pendingPreview(sv.ops)) != "map[2024:create tfdemo:create]" {
 		t.Fatalf("first survey: %v %v", pendingPreview(sv.ops), diags)
 	}
-	// Someone creates the policy in tfdemo between plan and apply: 409 → adopted, not duplicated.
+	// Someone creates the policy in tfdemo between plan and apply, different
+	// from ours: adopted (not duplicated), but not overwritten blindly — a
+	// warning says so and the next plan shows the update.
 	other := want
 	other.Enabled = false
 	_, err := hc.CreateWebhookPolicy(ctx, "tfdemo", other)
@@ -585,6 +587,20 @@ func TestWebhookSurveyAndExecute(t *testing.T) {
 	managed, diags := r.execute(ctx, hc, want, sv.ops, sv.kept)
 	if diags.HasError() || len(managed) != 2 {
 		t.Fatalf("execute: %v %v", managed, diags)
+	}
+	if w := diags.Warnings(); len(w) != 1 || w[0].Summary() != "Webhook Policies Changed Since the Plan" ||
+		!strings.Contains(w[0].Detail(), "tfdemo create: a policy with this name appeared in Harbor since the plan; adopted unchanged") {
+		t.Fatalf("warnings: %v", w)
+	}
+	if ps := named(t, hc, "tfdemo", "harborport"); len(ps) != 1 || ps[0].Enabled {
+		t.Fatalf("tfdemo: %+v, want the one policy, left disabled", ps)
+	}
+	sv, diags = r.survey(ctx, hc, m, managed)
+	if got := fmt.Sprint(pendingPreview(sv.ops)); diags.HasError() || got != "map[tfdemo:update: enabled]" {
+		t.Fatalf("the next plan: %s %v", got, diags)
+	}
+	if _, diags = r.execute(ctx, hc, want, sv.ops, sv.kept); diags.HasError() || len(diags.Warnings()) != 0 {
+		t.Fatalf("execute the update: %v", diags)
 	}
 	if err := ours(t, hc, "tfdemo"); err != nil {
 		t.Error(err)
@@ -625,6 +641,80 @@ func TestWebhookSurveyAndExecute(t *testing.T) {
 	}
 	if w := diags.Warnings(); len(w) != 1 || !strings.Contains(w[0].Detail(), `Project "nope" does not exist`) {
 		t.Errorf("warnings: %v", w)
+	}
+}
+
+// Conditional apply for policies: an edit made in Harbor between the plan
+// and the apply is not overwritten; the next plan shows the policy again.
+// A policy already as wanted needs no write; a deleted one is not re-created
+// behind the plan's back; a delete of an edited policy leaves it alone.
+func TestWebhookExecuteIsConditional(t *testing.T) {
+	ctx := context.Background()
+	sim, hc, r := surveyHarbor(t)
+	sim.CreateProject("third", false)
+	m := surveyModel()
+	want, _, _ := desiredPolicy(ctx, m)
+	sv, _ := r.survey(ctx, hc, m, nil)
+	managed, diags := r.execute(ctx, hc, want, sv.ops, sv.kept)
+	if diags.HasError() || len(managed) != 3 {
+		t.Fatalf("create: %v %v", managed, diags)
+	}
+	edit := func(project string, f func(*harbor.WebhookPolicy)) {
+		t.Helper()
+		pid := strconv.FormatInt(managedProjectID(t, hc, project), 10)
+		p, err := hc.GetWebhookPolicy(ctx, pid, managed[project])
+		must(t, err)
+		f(p)
+		must(t, hc.UpdateWebhookPolicy(ctx, pid, *p))
+	}
+	// Disabled by hand in all three: the plan updates all three.
+	for _, p := range []string{"tfdemo", "2024", "third"} {
+		edit(p, func(p *harbor.WebhookPolicy) { p.Enabled = false })
+	}
+	sv, _ = r.survey(ctx, hc, m, managed)
+	if got := fmt.Sprint(pendingPreview(sv.ops)); got != "map[2024:update: enabled tfdemo:update: enabled third:update: enabled]" {
+		t.Fatalf("plan: %s", got)
+	}
+	// Between plan and apply: tfdemo's endpoint is edited, 2024 is fixed by
+	// someone else, third's policy is deleted.
+	edit("tfdemo", func(p *harbor.WebhookPolicy) { p.Targets[0].Address = "https://elsewhere.example.com/hook" })
+	edit("2024", func(p *harbor.WebhookPolicy) { p.Enabled = true })
+	must(t, hc.DeleteWebhookPolicy(ctx, strconv.FormatInt(managedProjectID(t, hc, "third"), 10), managed["third"]))
+	after, diags := r.execute(ctx, hc, want, sv.ops, sv.kept)
+	if diags.HasError() {
+		t.Fatalf("execute: %v", diags)
+	}
+	w := diags.Warnings()
+	if len(w) != 1 || !strings.Contains(w[0].Detail(), "2 planned policy changes skipped") ||
+		!strings.Contains(w[0].Detail(), "tfdemo update: edited in Harbor since the plan") ||
+		!strings.Contains(w[0].Detail(), "third update: deleted in Harbor since the plan") {
+		t.Fatalf("warnings: %v", w)
+	}
+	if p := named(t, hc, "tfdemo", "harborport")[0]; p.Targets[0].Address != "https://elsewhere.example.com/hook" || p.Enabled {
+		t.Fatalf("tfdemo's edit was overwritten: %+v", p)
+	}
+	if len(named(t, hc, "third", "harborport")) != 0 {
+		t.Fatal("third's deleted policy was re-created behind the plan")
+	}
+	sv, _ = r.survey(ctx, hc, m, after)
+	if got := fmt.Sprint(pendingPreview(sv.ops)); got != "map[tfdemo:update: enabled, endpoint third:create]" {
+		t.Fatalf("the next plan: %s", got)
+	}
+
+	// A delete (project deselected) of a policy edited since the plan.
+	narrowed := surveyModel("tfdemo", "third")
+	managed, _ = r.execute(ctx, hc, want, sv.ops, sv.kept)
+	sv, _ = r.survey(ctx, hc, narrowed, managed)
+	if got := fmt.Sprint(pendingPreview(sv.ops)); got != "map[2024:delete]" {
+		t.Fatalf("narrowed plan: %s", got)
+	}
+	edit("2024", func(p *harbor.WebhookPolicy) { p.EventTypes = []string{"PUSH_ARTIFACT"} })
+	after, diags = r.execute(ctx, hc, want, sv.ops, sv.kept)
+	if w := diags.Warnings(); len(w) != 1 || !strings.Contains(w[0].Detail(), "2024 delete: edited in Harbor since the plan; left in place and no longer managed") {
+		t.Fatalf("warnings: %v", w)
+	}
+	if _, still := after["2024"]; still || len(named(t, hc, strconv.FormatInt(managedProjectID(t, hc, "2024"), 10), "harborport")) != 1 {
+		t.Fatalf("2024: managed %v; the edited policy must stay in Harbor, unmanaged", after)
 	}
 }
 
