@@ -314,3 +314,51 @@ func TestConditionalApplyReadCost(t *testing.T) {
 		t.Fatalf("apply re-read artifacts with %d requests, want at most %d", artifactLists, max)
 	}
 }
+
+// The listener's side: a reconcile reads Harbor, then Port. If another
+// writer writes a newer state of the object in between (here: Harbor scans
+// the artifact and a second reconcile, as another replica would, writes it
+// while the first one's Port read is on its way), the first reconcile must
+// not write its older Harbor read over it.
+func TestReconcileDoesNotWriteAnOlderRead(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		hook func()
+	)
+	e := newEnv(t, envOptions{noLibrary: true, portFront: func(_ *portsim.Server, next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/harborArtifact/entities/") {
+				mu.Lock()
+				h := hook
+				hook = nil
+				mu.Unlock()
+				if h != nil {
+					h()
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}})
+	e.smallHarbor()
+	first, second := e.engine(), e.engine()
+	e.sync(first)
+	d, err := e.hsim.PushArtifact("alpha", "web", []string{"v4"}, harborsim.PushOptions{})
+	must(t, err)
+	id := "alpha/web@" + d
+	mu.Lock()
+	hook = func() {
+		must(t, e.hsim.ScanArtifact("alpha", "web", d, map[string]int{"Critical": 1}))
+		e.reconcile(second, artifactKey("alpha", "web", d))
+	}
+	mu.Unlock()
+	cs, res, err := first.Reconcile(context.Background(), artifactKey("alpha", "web", d))
+	must(t, err)
+	if got := fmt.Sprint(e.prop("harborArtifact", id, "scanOverview")); !strings.Contains(got, "Critical:1") {
+		t.Fatalf("scanOverview = %s: the first reconcile wrote its older read over the newer one (changes %v, result %+v)",
+			got, describe(cs.Changes), res)
+	}
+	e.reconcile(first, Key{Kind: mapping.KindRepository, Project: "alpha", Repository: "alpha/web"})
+	if again := e.compute(first); !again.Changeset.Empty() {
+		t.Fatalf("next plan: %v", describe(again.Changeset.Changes))
+	}
+}

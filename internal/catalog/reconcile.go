@@ -43,24 +43,87 @@ func (k Key) String() string {
 // it fails its selector, the owned entities it maps to are deleted (Ocean's
 // live-event rule, port-api.md §2c). Replays and reordering are harmless: the
 // outcome depends only on Harbor's state when the reconcile runs.
+//
+// Another writer (a terraform apply, another replica) may have written a
+// newer state of the object between this reconcile's Harbor read and its
+// Port read; writing the older read over it would move Port back. So when
+// there is something to write, Harbor is read once more, after Port: the
+// write goes ahead only if that read maps to the same entities, else the
+// reconcile starts over with it (DESIGN.md "Two writers"). The cost is one
+// extra Harbor read per reconcile that writes.
 func (e *Engine) Reconcile(ctx context.Context, k Key) (*Changeset, Result, error) {
 	item, err := e.fetchOne(ctx, k)
 	if err != nil {
 		return nil, Result{}, err
 	}
+	for attempt := 1; ; attempt++ {
+		cs, mapped, err := e.reconcilePlan(ctx, k, item)
+		if err != nil || cs.Empty() {
+			return cs, Result{}, err
+		}
+		again, err := e.fetchOne(ctx, k)
+		if err != nil {
+			return nil, Result{}, err
+		}
+		wanted, doomed, err := e.reconcileEntities(k, again)
+		if err != nil {
+			return nil, Result{}, err
+		}
+		remapped := mappedDigest(wanted, doomed)
+		if remapped == mapped || attempt == reconcileAttempts {
+			// Confirmed (or Harbor keeps changing: the last read is the newest,
+			// and the next event for the key reconciles again).
+			res, err := e.write(ctx, cs)
+			if err != nil {
+				return cs, res, fmt.Errorf("%s: %w", k, err)
+			}
+			return cs, res, nil
+		}
+		item = again
+	}
+}
+
+// reconcileAttempts bounds the confirm-read loop of Reconcile.
+const reconcileAttempts = 3
+
+// mappedDigest sums up what a read of the object maps to, to compare two
+// reads.
+func mappedDigest(wanted map[string]*Wanted, doomed map[string]port.Entity) uint64 {
+	parts := make([]any, 0, len(wanted)+len(doomed))
+	for _, key := range sortedKeys(wanted) {
+		parts = append(parts, entityValue(wanted[key].Entity))
+	}
+	for _, key := range sortedKeys(doomed) {
+		parts = append(parts, "-"+key)
+	}
+	return valueHash(processSeed, parts)
+}
+
+// entityValue is an entity as a plain value, for hashing.
+func entityValue(ent port.Entity) any {
+	b, err := ent.MarshalJSON()
+	if err != nil {
+		return nil
+	}
+	return string(b) + "\x00" + ent.Blueprint + "\x00" + ent.Identifier
+}
+
+// reconcileEntities maps item: the entities it wants, and the owned ones
+// it maps to but must no longer exist (Harbor lost it, or its selector now
+// excludes it).
+func (e *Engine) reconcileEntities(k Key, item map[string]any) (wanted map[string]*Wanted, doomed map[string]port.Entity, err error) {
 	gone := item == nil
 	if gone {
 		item = stubItem(k)
 	}
-
-	wanted := map[string]*Wanted{}
-	doomed := map[string]port.Entity{}
+	wanted = map[string]*Wanted{}
+	doomed = map[string]port.Entity{}
 	for _, r := range e.mapping.KindResources(k.Kind) {
 		f := r.Fields()
 		if !gone {
 			ents, _, selErr := r.Entities(item)
 			if selErr != nil {
-				return nil, Result{}, fmt.Errorf("%s: %w", k, selErr)
+				return nil, nil, fmt.Errorf("%s: %w", k, selErr)
 			}
 			for _, ent := range ents {
 				wanted[ent.Key()] = &Wanted{Entity: ent, Fields: &f}
@@ -74,8 +137,18 @@ func (e *Engine) Reconcile(ctx context.Context, k Key) (*Changeset, Result, erro
 			doomed[ent.Key()] = ent
 		}
 	}
+	return wanted, doomed, nil
+}
 
-	cs := &Changeset{
+// reconcilePlan diffs item's entities against Port; mapped digests them
+// (mappedDigest) for the confirm read.
+func (e *Engine) reconcilePlan(ctx context.Context, k Key, item map[string]any) (cs *Changeset, mapped uint64, err error) {
+	wanted, doomed, err := e.reconcileEntities(k, item)
+	if err != nil {
+		return nil, 0, err
+	}
+	mapped = mappedDigest(wanted, doomed)
+	cs = &Changeset{
 		Version: changesetVersion, Merge: e.mapping.EnableMergeEntity,
 		CreateMissingRelated: e.mapping.CreateMissingRelatedEntities, DeleteDependents: e.mapping.DeleteDependentEntities,
 	}
@@ -88,7 +161,7 @@ func (e *Engine) Reconcile(ctx context.Context, k Key) (*Changeset, Result, erro
 		case port.IsNotFound(err):
 			cs.Changes = append(cs.Changes, Change{Op: OpCreate, Blueprint: ent.Blueprint, Identifier: ent.Identifier, Entity: &ent})
 		case err != nil:
-			return nil, Result{}, fmt.Errorf("%s: reading Port entity %s: %w", k, key, err)
+			return nil, 0, fmt.Errorf("%s: reading Port entity %s: %w", k, key, err)
 		default:
 			if fields := changedFields(w, *cur); len(fields) > 0 {
 				cs.Changes = append(cs.Changes, Change{Op: OpUpdate, Blueprint: ent.Blueprint, Identifier: ent.Identifier, Fields: fields, Entity: &ent})
@@ -107,16 +180,12 @@ func (e *Engine) Reconcile(ctx context.Context, k Key) (*Changeset, Result, erro
 		case port.IsNotFound(err):
 			continue // already gone
 		case err != nil:
-			return nil, Result{}, fmt.Errorf("%s: reading Port entity %s: %w", k, key, err)
+			return nil, 0, fmt.Errorf("%s: reading Port entity %s: %w", k, key, err)
 		}
 		cs.Changes = append(cs.Changes, Change{Op: OpDelete, Blueprint: ent.Blueprint, Identifier: ent.Identifier})
 	}
 	e.order(cs)
-	res, err := e.write(ctx, cs)
-	if err != nil {
-		return cs, res, fmt.Errorf("%s: %w", k, err)
-	}
-	return cs, res, nil
+	return cs, mapped, nil
 }
 
 // fetchOne reads the object; nil without error when Harbor says 404.

@@ -81,6 +81,7 @@ type deliverer struct {
 	idleClosed bool
 	rng        *rand.Rand
 	log        []DeliveryAttempt
+	dropped    int // DeliveryOptions.DropRate
 	wg         sync.WaitGroup
 }
 

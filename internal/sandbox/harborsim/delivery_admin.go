@@ -43,6 +43,9 @@ func (s *Server) deliverEvent(ev Event) {
 				}
 				j.contentType = contentTypeCloudEvents
 			}
+			if d.drop() {
+				continue
+			}
 			jobs = append(jobs, j)
 			for n := d.duplicates(); n > 0; n-- {
 				c := *j
@@ -52,6 +55,27 @@ func (s *Server) deliverEvent(ev Event) {
 		}
 	}
 	d.enqueue(jobs)
+}
+
+// drop decides DeliveryOptions.DropRate for one delivery.
+func (d *deliverer) drop() bool {
+	if d.opts.DropRate <= 0 {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.rng.Float64() < d.opts.DropRate {
+		d.dropped++
+		return true
+	}
+	return false
+}
+
+// Dropped counts the deliveries DeliveryOptions.DropRate dropped.
+func (s *Server) Dropped() int {
+	s.delivery.mu.Lock()
+	defer s.delivery.mu.Unlock()
+	return s.delivery.dropped
 }
 
 func (d *deliverer) duplicates() int {

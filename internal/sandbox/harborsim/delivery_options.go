@@ -32,7 +32,10 @@ type DeliveryOptions struct {
 	Duplicates int
 	// DuplicateRate is the probability (0..1) that a delivery is sent one extra time.
 	DuplicateRate float64
-	// Seed seeds the generator behind backoff jitter, Shuffle, DuplicateRate and the
+	// DropRate is the probability (0..1) that a delivery is never sent: what a listener sees
+	// when Harbor gave up after its retries or its jobservice lost the job (Dropped counts them).
+	DropRate float64
+	// Seed seeds the generator behind backoff jitter, Shuffle, DuplicateRate, DropRate and the
 	// CloudEvents id/requestid values (default 1), so runs are reproducible.
 	Seed uint64
 	// StartPaused queues deliveries until ResumeDeliveries is called.

@@ -77,7 +77,7 @@ func (a *artifact) json(v artifactView) artifactJSON {
 	out := artifactJSON{Digest: a.digest, ID: a.id, Icon: dockerIconDigest, ManifestMediaType: a.manifestType,
 		MediaType: a.mediaType, ArtifactType: a.artifactType, ProjectID: r.project.id, RepositoryID: r.id,
 		RepositoryName: r.name, PullTime: dt(a.pullTime), PushTime: dt(a.pushTime), Size: a.size, Type: a.kind,
-		AdditionLinks: map[string]additionLink{}}
+		AdditionLinks: map[string]additionLink{}, Version: a.ver}
 	if len(a.references) == 0 {
 		out.AdditionLinks["build_history"] = additionLink{Href: base + "build_history"}
 		out.ExtraAttrs = map[string]any{"architecture": a.arch, "author": "", "config": map[string]any{},

@@ -109,7 +109,7 @@ func matchAll[T any](q *query, row T, col func(T, string) (field, bool)) bool {
 // metadata, owner name and the allowlist contents (controller assembleProjects).
 func (s *Server) projectJSON(p *project, c secCtx, detail bool) projectJSON {
 	out := projectJSON{CreationTime: dt(p.created), UpdateTime: dt(p.updated), Name: p.name, OwnerID: int32(p.ownerID),
-		ProjectID: int32(p.id), RepoCount: int64(len(p.repos)), CVEAllowlist: &cveAllowlistJSON{}}
+		ProjectID: int32(p.id), RepoCount: int64(len(p.repos)), CVEAllowlist: &cveAllowlistJSON{}, Version: p.ver}
 	if c.u != nil && !c.u.isRobot {
 		if role := p.members[c.u.id]; role != 0 {
 			out.CurrentUserRoleIDs = []int32{int32(role)}

@@ -28,7 +28,7 @@ var repoDefaultSort = []sortKey{{"creation_time", true}, {"id", true}}
 
 func repoJSON(r *repository) repositoryJSON {
 	return repositoryJSON{ArtifactCount: r.visibleCount(), CreationTime: dtp(r.created), Description: r.description,
-		ID: r.id, Name: r.name, ProjectID: r.project.id, PullCount: r.pullCount, UpdateTime: dt(r.updated)}
+		ID: r.id, Name: r.name, ProjectID: r.project.id, PullCount: r.pullCount, UpdateTime: dt(r.updated), Version: r.ver}
 }
 
 // listRepos filters, sorts and pages. src is in ascending id order, i.e. ascending creation

@@ -57,8 +57,13 @@ func handleListUsers(s *Server, r *http.Request, c secCtx, _ params) reply {
 	start, end := lp.window(len(rows))
 	out := make([]userJSON, 0, end-start)
 	for _, u := range rows[start:end] {
-		out = append(out, userJSON{CreationTime: dt(u.created), UpdateTime: dt(u.updated), Email: u.email,
-			Realname: u.realname, Comment: u.comment, SysadminFlag: u.admin, UserID: u.id, Username: u.username})
+		out = append(out, userJSONOf(u))
 	}
 	return paged(out, int64(len(rows)), lp)
+}
+
+// userJSONOf renders a user as GET /users lists it (UserResp).
+func userJSONOf(u *user) userJSON {
+	return userJSON{CreationTime: dt(u.created), UpdateTime: dt(u.updated), Email: u.email,
+		Realname: u.realname, Comment: u.comment, SysadminFlag: u.admin, UserID: u.id, Username: u.username, Version: u.ver}
 }

@@ -22,7 +22,8 @@ type user struct {
 	created   time.Time
 	updated   time.Time
 	isRobot   bool
-	robotList bool // robot holds system user:list (Harbor >= 2.12, harbor-api.md §1)
+	robotList bool  // robot holds system user:list (Harbor >= 2.12, harbor-api.md §1)
+	ver       int64 // Options.StampVersions (versions.go)
 }
 
 type project struct {
@@ -36,6 +37,7 @@ type project struct {
 	repos      []*repository          // ascending id
 	repoByName map[string]*repository // full name → repo
 	policies   []*webhookPolicy
+	ver        int64 // Options.StampVersions (versions.go)
 }
 
 func (p *project) public() bool { return p.metadata["public"] == "true" }
@@ -54,7 +56,8 @@ type repository struct {
 	arts     []*artifact
 	byDigest map[string]*artifact
 	byTag    map[string]*tag
-	children int // artifacts referenced by an index (hidden from the default list)
+	children int   // artifacts referenced by an index (hidden from the default list)
+	ver      int64 // Options.StampVersions (versions.go)
 }
 
 // visibleCount is artifact_count: Harbor counts with the default base filter, so index children
@@ -78,6 +81,7 @@ type artifact struct {
 	arch, os     string
 	created      time.Time
 	scan         *scanReport
+	ver          int64 // Options.StampVersions (versions.go)
 }
 
 type reference struct {

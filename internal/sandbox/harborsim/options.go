@@ -32,6 +32,9 @@ type Options struct {
 	NoLibraryProject bool
 	// Delivery configures webhook delivery to registered policies (see DeliveryOptions).
 	Delivery DeliveryOptions
+	// StampVersions adds "x_harborport_version" to every project, user, repository and
+	// artifact, growing on every change (versions.go). Test instrumentation: not Harbor's JSON.
+	StampVersions bool
 }
 
 // Scan report MIME types honoured by X-Accept-Vulnerabilities (harbor-api.md §3.5).

@@ -12,7 +12,8 @@ import (
 type Server struct {
 	opts Options
 
-	mu           sync.RWMutex
+	mu           simLock // write unlocks re-stamp versions with Options.StampVersions (versions.go)
+	stamps       stamps
 	users        map[int64]*user
 	usersByName  map[string]*user
 	userOrder    []*user // ascending id (robots excluded)
@@ -63,6 +64,9 @@ func New(opts Options) *Server {
 		faultRNG:    0x9E3779B97F4A7C15,
 	}
 	s.defaultClock = opts.Clock == nil
+	if opts.StampVersions {
+		s.mu.beforeUnlock = s.stampLocked
+	}
 	s.delivery = newDeliverer(s.opts.Delivery)
 	if !s.opts.Delivery.Disabled {
 		s.Subscribe(s.deliverEvent)

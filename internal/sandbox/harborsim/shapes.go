@@ -17,6 +17,8 @@ type projectJSON struct {
 	ProjectID          int32             `json:"project_id,omitempty"`
 	RepoCount          int64             `json:"repo_count"`
 	UpdateTime         dateTime          `json:"update_time"`
+	// Version is Options.StampVersions' stamp; 0 (omitted) otherwise.
+	Version int64 `json:"x_harborport_version,omitempty"`
 }
 
 type cveAllowlistJSON struct {
@@ -37,6 +39,8 @@ type userJSON struct {
 	UpdateTime      dateTime `json:"update_time"`
 	UserID          int64    `json:"user_id,omitempty"`
 	Username        string   `json:"username,omitempty"`
+	// Version is Options.StampVersions' stamp; 0 (omitted) otherwise.
+	Version int64 `json:"x_harborport_version,omitempty"`
 }
 
 type repositoryJSON struct {
@@ -48,6 +52,8 @@ type repositoryJSON struct {
 	ProjectID     int64     `json:"project_id,omitempty"`
 	PullCount     int64     `json:"pull_count"`
 	UpdateTime    dateTime  `json:"update_time"`
+	// Version is Options.StampVersions' stamp; 0 (omitted) otherwise.
+	Version int64 `json:"x_harborport_version,omitempty"`
 }
 
 type artifactJSON struct {
@@ -71,6 +77,8 @@ type artifactJSON struct {
 	Size              int64                     `json:"size,omitempty"`
 	Tags              []tagJSON                 `json:"tags"`
 	Type              string                    `json:"type,omitempty"`
+	// Version is Options.StampVersions' stamp; 0 (omitted) otherwise.
+	Version int64 `json:"x_harborport_version,omitempty"`
 }
 
 type additionLink struct {
