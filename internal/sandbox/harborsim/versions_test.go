@@ -69,4 +69,3 @@ func TestStampVersions(t *testing.T) {
 		t.Fatalf("stamp without StampVersions: %v", body)
 	}
 }
-
