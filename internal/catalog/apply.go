@@ -93,8 +93,9 @@ func (e *Engine) Apply(ctx context.Context, cs *Changeset) (res Result, err erro
 	return res, nil
 }
 
-// deleteChunk is Port's bulk delete limit (port-api.md §1.6.3); the client
-// chunks too, but chunking here lets one blocked chunk fail alone.
+// deleteChunk is Port's bulk delete limit (internal/port/API-NOTES.md
+// "Deleting entities"); the client chunks too, but chunking here lets one
+// blocked chunk fail alone.
 const deleteChunk = 100
 
 func (e *Engine) applyDeletes(ctx context.Context, bp string, run []Change, dependents bool, res *Result) error {

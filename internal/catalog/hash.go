@@ -14,10 +14,10 @@ import (
 
 // Field hashes let a plan hold Port's current state as a few 64-bit numbers
 // per entity instead of decoded JSON. Two values get the same hash exactly
-// when their sorted-key JSON texts are equal (Ocean's equality, port-api.md
-// §2b step 4), up to 64-bit collisions: the hash is seeded per process, so
-// a collision (odds about 2⁻⁶⁴ per compared field) would not repeat on the
-// next plan.
+// when their sorted-key JSON texts are equal (internal/port/API-NOTES.md
+// "Ocean's equality rules"), up to 64-bit collisions: the hash is seeded per
+// process, so a collision (odds about 2⁻⁶⁴ per compared field) would not repeat
+// on the next plan.
 
 const (
 	hashNull       uint64 = 0 // null, and absence (Ocean treats them alike)

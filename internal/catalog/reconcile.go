@@ -18,7 +18,8 @@ type Key struct {
 	Repository string // full "project/repo", for repositories and artifacts
 	Digest     string // for artifacts; a tag also works (Harbor resolves it)
 	// CheckListed treats an artifact Harbor does not list (an index child,
-	// pushed by digest) as absent, as a full sync would (harbor-api.md §6.3).
+	// pushed by digest) as absent, as a full sync would
+	// (internal/harbor/API-NOTES.md "Webhook payloads").
 	CheckListed bool `json:",omitempty"`
 }
 
@@ -37,8 +38,9 @@ func (k Key) String() string {
 // hints, not truth), mapped, compared with what Port holds under the mapped
 // identifiers, and written only if different. If Harbor no longer has it, or
 // it fails its selector, the owned entities it maps to are deleted (Ocean's
-// live-event rule, port-api.md §2c). Replays and reordering are harmless: the
-// outcome depends only on Harbor's state when the reconcile runs.
+// live-event rule, internal/port/API-NOTES.md "Ocean's live events"). Replays
+// and reordering are harmless: the outcome depends only on Harbor's state when
+// the reconcile runs.
 func (e *Engine) Reconcile(ctx context.Context, k Key) (*Changeset, Result, error) {
 	item, err := e.fetchOne(ctx, k)
 	if err != nil {
