@@ -9,7 +9,8 @@ import (
 	"testing"
 )
 
-// refDir holds the captures from a real Harbor v2.15.2 (harbor-api.md §9).
+// refDir holds the captures from a real Harbor v2.15.2 (internal/harbor/API-NOTES.md
+// "Captured responses").
 const refDir = "/work/shared/reference/examples/"
 
 // dynamicKeys are maps keyed by data, not schema; their key sets are not compared.
