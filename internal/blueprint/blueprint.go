@@ -2,8 +2,9 @@
 // and the parts of them harborport manages.
 //
 // The defaults follow the "Default Blueprints" section of Port's Ocean Harbor
-// integration documentation (../shared/seed/000_1d5cbfdf2760dd91.txt), so the
-// catalog looks the same whether Ocean or harborport fills it.
+// integration documentation (internal/port/API-NOTES.md
+// "Port's Harbor integration documentation"), so the catalog looks the same whether
+// Ocean or harborport fills it.
 package blueprint
 
 import (
@@ -246,8 +247,9 @@ func Bare(bp port.Blueprint) port.Blueprint {
 	return bp
 }
 
-// Port's identifier rules (port-api.md §1.5). Go's regexp has no look-ahead, so
-// the "not . or .." part of `^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/-]+$` is checked by hand.
+// Port's identifier rules (internal/port/API-NOTES.md "Blueprints"). Go's regexp has
+// no look-ahead, so the "not . or .." part of `^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/-]+$`
+// is checked by hand.
 var (
 	blueprintIDChars = regexp.MustCompile(`^[\p{L}0-9@_.+:\\/-]+$`)
 	propertyID       = regexp.MustCompile(`^[A-Za-z0-9@_=\-]+$`)
@@ -281,7 +283,8 @@ func ValidPropertyID(id string) string {
 	return ""
 }
 
-// PropertyTypes and PropertyFormats are the values Port accepts (port-api.md §1.5).
+// PropertyTypes and PropertyFormats are the values Port accepts
+// (internal/port/API-NOTES.md "Blueprints").
 var (
 	PropertyTypes   = []string{"string", "number", "boolean", "object", "array"}
 	PropertyFormats = []string{"date-time", "url", "email", "idn-email", "ipv4", "ipv6", "markdown", "yaml",

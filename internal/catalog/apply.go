@@ -87,8 +87,8 @@ const applyChunk = 1000
 //
 // So a saved plan applied after the listener wrote newer data leaves that
 // data alone, and the window in which another writer's change can still be
-// overwritten is one chunk's check-then-write (DESIGN.md "Conditional
-// apply"). Apply keeps going past per-entity failures; what failed is in
+// overwritten is one chunk's check-then-write (internal/DESIGN.md
+// "Conditional apply (two writers)"). Apply keeps going past per-entity failures; what failed is in
 // Result.Failed and the next plan, which recomputes from Harbor and Port,
 // shows it again. A whole-call failure (Port down, credentials revoked)
 // stops at once; the changes already confirmed are counted.
@@ -296,8 +296,9 @@ func (e *Engine) upsert(ctx context.Context, bp string, run []Change, opt port.U
 	return nil
 }
 
-// deleteChunk is Port's bulk delete limit (port-api.md §1.6.3); the client
-// chunks too, but chunking here lets one blocked chunk fail alone.
+// deleteChunk is Port's bulk delete limit (internal/port/API-NOTES.md
+// "Deleting entities"); the client chunks too, but chunking here lets one
+// blocked chunk fail alone.
 const deleteChunk = 100
 
 func (e *Engine) applyDeletes(ctx context.Context, bp string, run []Change, dependents bool, res *Result) error {

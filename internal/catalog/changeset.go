@@ -27,8 +27,8 @@ const (
 // bodies: apply re-derives them from Harbor (Source), so it writes Harbor's
 // values as they are at apply time (never older than the plan), for the
 // entities and fields the plan showed, and the stored changeset stays a few
-// dozen bytes per change however large the entities are (DESIGN.md
-// "Conditional apply").
+// dozen bytes per change however large the entities are
+// (internal/DESIGN.md "Conditional apply (two writers)").
 type Change struct {
 	Op         Op
 	Blueprint  string

@@ -44,10 +44,11 @@ func comparedPaths(include []string) []string {
 }
 
 // readCurrent reads every entity of the owned blueprints from Port, asking
-// only for the fields the mapping sets (port-api.md §1.6.4 include), so a
-// no-op plan costs ceil(entities / 1000) search pages per blueprint. The
-// blueprints are read concurrently (each search is a sequential chain of
-// pages); a page is hashed on another goroutine while the next one is read.
+// only for the fields the mapping sets (internal/port/API-NOTES.md "Search"
+// include), so a no-op plan costs ceil(entities / 1000) search pages per
+// blueprint. The blueprints are read concurrently (each search is a sequential
+// chain of pages); a page is hashed on another goroutine while the next one is
+// read.
 func (e *Engine) readCurrent(ctx context.Context, seed uint64, missingOK bool, cp *computeProgress) (*currentState, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

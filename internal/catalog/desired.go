@@ -11,7 +11,7 @@ import (
 )
 
 // Wanted is one desired entity with the fields its resource maps, which are
-// the only ones compared (design.md "Plan and apply").
+// the only ones compared (internal/DESIGN.md "Comparing entities").
 type Wanted struct {
 	Entity port.Entity
 	Fields *mapping.Fields

@@ -18,9 +18,10 @@ type Report struct {
 }
 
 // differ compares mapped entities with Port's current state as they come
-// (Ocean's rules, port-api.md §2b), keeping only what changes, and at the
-// end applies the deletion guards (design.md "Ownership and deletion").
-// Jobs are merged strictly in submission order, once current is ready.
+// (internal/port/API-NOTES.md "Ocean's equality rules"), keeping only what
+// changes, and at the end applies the deletion guards (internal/DESIGN.md
+// "Deletion guards"). Jobs are merged strictly in submission order, once
+// current is ready.
 type differ struct {
 	e          *Engine
 	seed       uint64 // keys the hashes and fingerprints (hash.go)

@@ -2,7 +2,7 @@
 // hold (Harbor items → selectors → mapping), reads what Port holds for the
 // blueprints a mapping owns, diffs the two into a Changeset, and applies a
 // Changeset. terraform plan, terraform apply and the `serve` listener all go
-// through it (design.md "Shape").
+// through it (internal/DESIGN.md "Shape").
 package catalog
 
 import (
@@ -36,8 +36,9 @@ type Engine struct {
 	seed func() uint64 // a changeset's hash seed (hash.go); tests fix it
 }
 
-// kindRank is design.md's upsert order: project → user → repository →
-// artifact (relations point "up" this list, so targets exist first).
+// kindRank is the upsert order of internal/DESIGN.md "Write order": project →
+// user → repository → artifact (relations point "up" this list, so targets
+// exist first).
 var kindRank = map[mapping.Kind]int{
 	mapping.KindProject: 0, mapping.KindUser: 1, mapping.KindRepository: 2, mapping.KindArtifact: 3,
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/harborport/terraform-provider-harborport/internal/port"
 )
 
-// fieldRef is one compared entity field (design.md "Plan and apply": only
-// the fields a resource maps are compared).
+// fieldRef is one compared entity field (internal/DESIGN.md
+// "Comparing entities": only the fields a resource maps are compared).
 type fieldRef struct {
 	name string // as Change.Fields reports it: "$title", a property name, "relations.x"
 	path string // as Port's search include names it: "$title", "properties.x", "relations.x"
@@ -61,7 +61,7 @@ func pathGetter(path string) func(*port.Entity) any {
 
 // changedFields lists the mapped fields whose values differ, in Ocean's
 // terms: compared as sorted-key JSON; a null on one side equals absence on
-// the other (port-api.md §2b step 4, are_entities_different).
+// the other (internal/port/API-NOTES.md "Ocean's equality rules").
 func changedFields(w *Wanted, cur port.Entity) []string {
 	var out []string
 	for _, f := range fieldRefs(w.Fields) {

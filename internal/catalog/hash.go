@@ -16,8 +16,8 @@ import (
 
 // Field hashes let a plan hold Port's current state as a few 64-bit numbers
 // per entity instead of decoded JSON. Two values get the same hash exactly
-// when their sorted-key JSON texts are equal (Ocean's equality, port-api.md
-// §2b step 4), up to 64-bit collisions.
+// when their sorted-key JSON texts are equal (internal/port/API-NOTES.md
+// "Ocean's equality rules"), up to 64-bit collisions.
 //
 // The hash is keyed with a seed chosen at random for each computed changeset
 // and stored with it, so a plan and the apply that runs in another process

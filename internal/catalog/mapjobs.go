@@ -40,7 +40,7 @@ type mapJob struct {
 
 // mapped is one entity with the hashes of its compared fields and the
 // Harbor object it came from; its body is not kept: apply re-derives it
-// from the source (DESIGN.md "Conditional apply"), so a plan holds a few
+// from the source (internal/DESIGN.md "Conditional apply (two writers)"), so a plan holds a few
 // dozen bytes per entity, and no CPU goes into encoding bodies that a
 // no-op plan never sends.
 type mapped struct {

@@ -20,7 +20,8 @@ type Key struct {
 	User       string `json:",omitempty"` // for users: the username
 	UserID     int64  `json:",omitempty"` // for users, when known: Harbor's user_id
 	// CheckListed treats an artifact Harbor does not list (an index child,
-	// pushed by digest) as absent, as a full sync would (harbor-api.md §6.3).
+	// pushed by digest) as absent, as a full sync would
+	// (internal/harbor/API-NOTES.md "Webhook payloads").
 	CheckListed bool `json:",omitempty"`
 }
 
@@ -41,15 +42,16 @@ func (k Key) String() string {
 // hints, not truth), mapped, compared with what Port holds under the mapped
 // identifiers, and written only if different. If Harbor no longer has it, or
 // it fails its selector, the owned entities it maps to are deleted (Ocean's
-// live-event rule, port-api.md §2c). Replays and reordering are harmless: the
-// outcome depends only on Harbor's state when the reconcile runs.
+// live-event rule, internal/port/API-NOTES.md "Ocean's live events"). Replays
+// and reordering are harmless: the outcome depends only on Harbor's state when
+// the reconcile runs.
 //
 // Another writer (a terraform apply, another replica) may have written a
 // newer state of the object between this reconcile's Harbor read and its
 // Port read; writing the older read over it would move Port back. So when
 // there is something to write, Harbor is read once more, after Port: the
 // write goes ahead only if that read maps to the same entities, else the
-// reconcile starts over with it (DESIGN.md "Two writers"). The cost is one
+// reconcile starts over with it (internal/DESIGN.md "Conditional apply (two writers)"). The cost is one
 // extra Harbor read per reconcile that writes.
 func (e *Engine) Reconcile(ctx context.Context, k Key) (*Changeset, Result, error) {
 	item, err := e.fetchOne(ctx, k)

@@ -13,7 +13,7 @@ import (
 )
 
 // Apply re-derives the bodies of creates and updates from Harbor instead of
-// storing them in the plan (DESIGN.md "Conditional apply"): it reads the
+// storing them in the plan (internal/DESIGN.md "Conditional apply (two writers)"): it reads the
 // changes' sources again, up to qListMax per request, and maps them with the
 // same mapping. So what apply writes is never older than the plan, and a
 // plan's private state holds identifiers and fingerprints, not bodies.
@@ -202,7 +202,7 @@ func (e *Engine) fetchSources(ctx context.Context, kind mapping.Kind, keys []Key
 					}
 					q.Q = expr
 					// The default listing, as the plan's: index children
-					// stay hidden (harbor-api.md §3.4).
+					// stay hidden (internal/harbor/API-NOTES.md "Artifacts").
 					items, err := e.harbor.ListArtifacts(ctx, rk.project, rk.repo, q)
 					if harbor.IsNotFound(err) {
 						return nil, nil // the repository or project is gone

@@ -79,7 +79,8 @@ func TestResyncLifecycle(t *testing.T) {
 	if got := e.portRequests()[routeSearch]; got != 4 {
 		t.Fatalf("no-op plan made %d search requests, want one page per blueprint (4): %v", got, e.portRequests())
 	}
-	// The search asks only for the mapped fields (port-api.md §1.6.4 include).
+	// The search asks only for the mapped fields (internal/port/API-NOTES.md
+	// "Search" include).
 	for _, r := range e.psim.RequestLog() {
 		if r.Route == routeSearch && r.BodyBytes == 0 {
 			t.Fatalf("search without a body: %+v", r)

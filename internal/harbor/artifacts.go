@@ -7,7 +7,8 @@ import (
 	"strconv"
 )
 
-// ArtifactQuery selects artifacts and what Harbor embeds in them (harbor-api.md §3.4).
+// ArtifactQuery selects artifacts and what Harbor embeds in them
+// (internal/harbor/API-NOTES.md "Artifacts").
 type ArtifactQuery struct {
 	Q                string // e.g. "tags=*" (tagged only); see BuildQ
 	WithTag          bool   // always sent, since Harbor's default is true

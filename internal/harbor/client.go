@@ -1,6 +1,6 @@
 // Package harbor is harborport's client for the Harbor API v2.0: Basic auth without cookies,
 // page-by-page listing, Harbor's q filter and path encodings, bounded concurrency, and retries.
-// Behaviour notes cite /work/shared/reference/harbor-api.md (§n).
+// Behaviour notes cite internal/harbor/API-NOTES.md by section name.
 package harbor
 
 import (
@@ -26,7 +26,7 @@ import (
 
 const (
 	apiPrefix = "/api/v2.0"
-	// pageSize is Harbor's maximum; more is a 422 (harbor-api.md §2).
+	// pageSize is Harbor's maximum; more is a 422 (internal/harbor/API-NOTES.md "Paging").
 	pageSize = 100
 	// maxBody bounds one response; a 100-item artifact page with scan overviews is well under 1 MiB.
 	maxBody = 32 << 20
@@ -37,7 +37,8 @@ const (
 	defaultMinBackoff  = 500 * time.Millisecond
 	defaultMaxBackoff  = 10 * time.Second
 
-	// Both report types Harbor honours, v1.1 (Trivy's) first, as the swagger default (§3.5).
+	// Both report types Harbor honours, v1.1 (Trivy's) first, as the swagger default
+	// (internal/harbor/API-NOTES.md "Scan overview").
 	acceptVulnerabilities = "application/vnd.security.vulnerability.report; version=1.1, application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0"
 )
 
@@ -50,7 +51,8 @@ type Config struct {
 	Password string
 
 	// HTTPClient, when set, is used for transport (copied: Timeout and CheckRedirect are set on
-	// the copy). It must have no cookie Jar: Harbor's sid cookie turns on CSRF checks (§1).
+	// the copy). It must have no cookie Jar: Harbor's sid cookie turns on CSRF checks
+	// (internal/harbor/API-NOTES.md "Authentication and CSRF").
 	HTTPClient *http.Client
 	// Used only when HTTPClient is nil.
 	InsecureSkipVerify bool

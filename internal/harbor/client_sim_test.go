@@ -71,8 +71,9 @@ func TestSimFullRead(t *testing.T) {
 	if len(repos) != 12 {
 		t.Fatalf("%d repositories across %d projects, want 12", len(repos), len(projects))
 	}
-	// Index children count in the seed but are hidden from default lists (harbor-api.md §3.4):
-	// the default listing must match Harbor's artifact_count; q=base=* must return all 130.
+	// Index children count in the seed but are hidden from default lists
+	// (internal/harbor/API-NOTES.md "Artifacts"): the default listing must match Harbor's
+	// artifact_count; q=base=* must return all 130.
 	wantVisible := 0
 	for _, r := range repos {
 		wantVisible += int(as[float64](t, r["artifact_count"]))

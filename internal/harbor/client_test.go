@@ -70,7 +70,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 }
 
-// Basic auth on every request, and Harbor's sid cookie never sent back (else writes hit CSRF, §1).
+// Basic auth on every request, and Harbor's sid cookie never sent back (else writes hit CSRF,
+// internal/harbor/API-NOTES.md "Authentication and CSRF").
 func TestBasicAuthAndNoCookies(t *testing.T) {
 	s := newStub(t)
 	s.handle("GET", "/api/v2.0/projects", pageOf(nil))

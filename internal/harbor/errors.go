@@ -13,7 +13,8 @@ import (
 )
 
 // ErrBadCredentials: Harbor never rejects bad Basic credentials outright; it serves the request
-// as anonymous (harbor-api.md §1, security.go). Verify detects that from /systeminfo.
+// as anonymous (internal/harbor/API-NOTES.md "Authentication and CSRF"). Verify detects that from
+// /systeminfo.
 var ErrBadCredentials = errors.New("Harbor accepted the request as anonymous: the username/password (HARBOR_USERNAME/HARBOR_PASSWORD) are wrong, or the robot is disabled/expired")
 
 // ErrInvalidCACert is returned by New when the CA certificate option holds

@@ -7,7 +7,8 @@ import (
 	"testing"
 )
 
-// Bodies are the real v2.15.2 captures (examples/real-api-error-*.txt, real-api-errors-misc.txt).
+// Bodies are the real v2.15.2 captures (testdata/real-api-error-*.txt,
+// testdata/real-api-errors-misc.txt).
 func TestAPIErrorFromRealBodies(t *testing.T) {
 	tests := []struct {
 		name                          string

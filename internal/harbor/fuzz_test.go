@@ -18,8 +18,9 @@ import (
 // live next to the unit tests they extend. There is no Link header target:
 // the client does not read Link (paging.go explains why).
 
-// Harbor's own name grammars (distribution/reference, harbor-api.md §4), to
-// check that real names are never refused.
+// Harbor's own name grammars (distribution/reference,
+// internal/harbor/API-NOTES.md "Repository names in paths"), to check that real
+// names are never refused.
 var (
 	fuzzProjectRe   = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
 	fuzzComponentRe = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)

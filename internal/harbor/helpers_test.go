@@ -23,8 +23,9 @@ const (
 
 // stub is a small Harbor stand-in built from the real v2.15.2 captures in testdata/. It is strict
 // where the client must be: Basic auth on every call (else Harbor's anonymous behaviour), a sid
-// cookie on every answer with CSRF enforcement when one comes back (harbor-api.md §1), page_size
-// capped at 100 with Harbor's 422 (§2), and X-Request-Id echoed.
+// cookie on every answer with CSRF enforcement when one comes back (internal/harbor/API-NOTES.md
+// "Authentication and CSRF"), page_size capped at 100 with Harbor's 422
+// (internal/harbor/API-NOTES.md "Paging"), and X-Request-Id echoed.
 type stub struct {
 	t      *testing.T
 	mu     sync.Mutex

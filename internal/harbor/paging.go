@@ -10,12 +10,13 @@ import (
 // maxPages guards against a server that ignores `page` and never sends a short page.
 const maxPages = 100_000
 
-// listAll fetches every page of a list endpoint (harbor-api.md §2): page=1.. with page_size=100,
-// stopping at a short page or once page*100 >= X-Total-Count. The Link header is not followed:
-// it carries an unescaped q (url.QueryUnescape in lib/link.go) that cannot be replayed safely.
-// Items are de-duplicated by key, because default orders such as artifacts' -push_time shift
-// under concurrent pushes so an item can reappear on the next page. Lists are eventually
-// consistent: an item pushed mid-listing may be missed until the next sync.
+// listAll fetches every page of a list endpoint (internal/harbor/API-NOTES.md "Paging"):
+// page=1.. with page_size=100, stopping at a short page or once page*100 >= X-Total-Count. The
+// Link header is not followed (internal/DESIGN.md "Harbor's Link header is not followed"): it
+// carries an unescaped q (url.QueryUnescape in lib/link.go) that cannot be replayed safely.
+// Items are de-duplicated by key, because default orders such as
+// artifacts' -push_time shift under concurrent pushes so an item can reappear on the next page.
+// Lists are eventually consistent: an item pushed mid-listing may be missed until the next sync.
 func listAll[T any](ctx context.Context, c *Client, cl call, key func(T) (string, bool)) ([]T, error) {
 	seen := map[string]bool{}
 	var out []T

@@ -63,7 +63,8 @@ func (w noTotalWriter) WriteHeader(code int) {
 }
 
 // Artifacts are ordered -push_time: a push between two page requests shifts the list, so the
-// last item of page 1 shows up again on page 2 (harbor-api.md §2). It must appear once.
+// last item of page 1 shows up again on page 2 (internal/harbor/API-NOTES.md "Paging"). It
+// must appear once.
 func TestPagingDedupesShiftedItems(t *testing.T) {
 	s := newStub(t)
 	all := genItems(150, "id")

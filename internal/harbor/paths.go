@@ -8,10 +8,11 @@ import (
 	"unicode"
 )
 
-// Path encoding for Harbor's path parameters (harbor-api.md §4; swagger parameters.repositoryName):
-// a repository name is given WITHOUT its project prefix and, because it may contain '/', is
-// URL-encoded twice (a/b → a%2Fb → a%252Fb); Harbor undoes the second layer with url.PathUnescape
-// (handler/util.go unescapePathParams). Project names and references are single path segments.
+// Path encoding for Harbor's path parameters (internal/harbor/API-NOTES.md
+// "Repository names in paths"; swagger parameters.repositoryName): a repository name is given
+// WITHOUT its project prefix and, because it may contain '/', is URL-encoded twice (a/b → a%2Fb →
+// a%252Fb); Harbor undoes the second layer with url.PathUnescape (handler/util.go
+// unescapePathParams). Project names and references are single path segments.
 
 // RepoPathSegment returns the escaped path segment for repository repo of project. repo may be
 // Harbor's full name ("proj/team/app") or the name without the project ("team/app"); the

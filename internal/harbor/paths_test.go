@@ -12,7 +12,8 @@ func TestRepoPathSegment(t *testing.T) {
 	}{
 		{"tfdemo", "hello", "hello", ""},
 		{"tfdemo", "tfdemo/hello", "hello", ""},
-		// harbor-api.md §4: a/b → a%2Fb → a%252Fb, project prefix stripped.
+		// internal/harbor/API-NOTES.md "Repository names in paths": a/b → a%2Fb →
+		// a%252Fb, project prefix stripped.
 		{"tfdemo", "tfdemo/team/hello", "team%252Fhello", ""},
 		{"tfdemo", "team/hello", "team%252Fhello", ""},
 		{"library", "library/chilcano/relayer", "chilcano%252Frelayer", ""},
@@ -71,7 +72,8 @@ func FuzzRepoPathSegment(f *testing.F) {
 		if strings.ContainsAny(seg, "/?# ") {
 			t.Fatalf("segment %q for %q has a raw path/query character", seg, repo)
 		}
-		// Harbor's router decodes once, then unescapePathParams decodes again (§4).
+		// Harbor's router decodes once, then unescapePathParams decodes again
+		// (internal/harbor/API-NOTES.md "Repository names in paths").
 		once, err := url.PathUnescape(seg)
 		if err != nil {
 			t.Fatal(err)

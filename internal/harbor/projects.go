@@ -7,7 +7,7 @@ import (
 	"strconv"
 )
 
-// ProjectQuery filters GET /projects (harbor-api.md §3.1).
+// ProjectQuery filters GET /projects (internal/harbor/API-NOTES.md "Projects").
 type ProjectQuery struct {
 	Public *bool  // public=true|false
 	Name   string // Harbor's `name` parameter: a fuzzy (contains) match

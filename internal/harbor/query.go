@@ -7,7 +7,8 @@ import (
 	"unicode"
 )
 
-// Harbor's `q` filter syntax (harbor-api.md §2; goharbor/harbor@v2.15.2 src/lib/q/builder.go):
+// Harbor's `q` filter syntax (internal/harbor/API-NOTES.md "Query syntax";
+// goharbor/harbor@v2.15.2:src/lib/q/builder.go):
 //
 //	q=k=v,k=~v,k=[min~max],k={v1 v2},k=(v1 v2)
 //

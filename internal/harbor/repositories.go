@@ -11,8 +11,8 @@ type RepoQuery struct {
 	Q string // a q expression, e.g. BuildQ(QLike("name", "api"))
 }
 
-// ListRepositories lists a project's repositories (harbor-api.md §3.3; the path takes a project
-// name, never an id). Each item gets "projectName" for the mapping.
+// ListRepositories lists a project's repositories (internal/harbor/API-NOTES.md "Repositories";
+// the path takes a project name, never an id). Each item gets "projectName" for the mapping.
 func (c *Client) ListRepositories(ctx context.Context, project string, q RepoQuery) ([]Item, error) {
 	seg, err := ProjectPathSegment(project)
 	if err != nil {

@@ -28,7 +28,8 @@ func TestRepositories(t *testing.T) {
 		}
 	}
 	for _, r := range s.requests()[1:] {
-		// Single encoding (team%2Fhello) is a route miss on real Harbor (harbor-api.md §4).
+		// Single encoding (team%2Fhello) is a route miss on real Harbor
+		// (internal/harbor/API-NOTES.md "Repository names in paths").
 		if !strings.HasPrefix(r.URI, "/api/v2.0/projects/tfdemo/repositories/team%252Fhello") {
 			t.Errorf("request URI %q is not double-encoded", r.URI)
 		}

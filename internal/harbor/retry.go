@@ -19,7 +19,7 @@ import (
 //
 // GET (idempotent reads): retried on transport errors (timeouts, resets, refused connections,
 // a body cut short), on 5xx except 501, and on 429 (Harbor core has no rate limit, but a proxy in
-// front may; harbor-api.md §1).
+// front may; internal/harbor/API-NOTES.md "Rate limits").
 //
 // POST/PUT/DELETE: retried only when the connection could not be opened (a dial error such as
 // "connection refused"): then no byte of the request reached Harbor, so a retry cannot repeat a

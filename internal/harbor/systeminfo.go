@@ -8,7 +8,7 @@ import (
 // Info is what Verify learned about Harbor.
 type Info struct {
 	Version            string // e.g. "v2.15.2-080b0220"
-	NotificationEnable bool   // false: Harbor sends no webhooks at all (harbor-api.md §1)
+	NotificationEnable bool   // false: Harbor sends no webhooks at all (internal/harbor/API-NOTES.md "Credential check")
 	Raw                map[string]any
 }
 
@@ -26,7 +26,7 @@ func (c *Client) SystemInfo(ctx context.Context) (map[string]any, error) {
 
 // Verify checks URL, TLS and credentials with one GET /systeminfo. Harbor serves bad credentials
 // as anonymous instead of failing, and only authenticated callers (users and robots) get
-// harbor_version (harbor-api.md §1, systeminfo controller GetInfo); its absence therefore means
+// harbor_version (internal/harbor/API-NOTES.md "Credential check"); its absence therefore means
 // the credentials were not accepted, reported as ErrBadCredentials.
 func (c *Client) Verify(ctx context.Context) (*Info, error) {
 	raw, err := c.SystemInfo(ctx)

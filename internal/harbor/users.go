@@ -7,7 +7,7 @@ import (
 )
 
 // usersHint: GET /users needs system user:list — a sysadmin user, or a system robot holding
-// user:list, which Harbor allows only from v2.12 (harbor-api.md §1, §3.2).
+// user:list, which Harbor allows only from v2.12 (internal/harbor/API-NOTES.md "Users").
 const usersHint = "listing Harbor users needs the system permission user:list: use a system administrator, or a system robot account with user:list (Harbor ≥ 2.12), or drop the `user` kind from the mapping"
 
 // ListUsers lists all users (q: an optional q expression, e.g. BuildQ(QLike("username", "a"))).

@@ -20,7 +20,7 @@ func TestListUsers(t *testing.T) {
 }
 
 // GET /users needs system user:list; a non-admin gets 403 with its username as the message
-// (examples/api-errors.json). The error must name the fixes.
+// (testdata/api-errors.json). The error must name the fixes.
 func TestListUsersForbiddenNamesTheFix(t *testing.T) {
 	for _, tc := range []struct {
 		status int

@@ -9,7 +9,8 @@ import (
 	"strings"
 )
 
-// WebhookPolicy is Harbor's WebhookPolicy (swagger definitions; harbor-api.md §5).
+// WebhookPolicy is Harbor's WebhookPolicy (swagger definitions; internal/harbor/API-NOTES.md
+// "Webhook policies").
 type WebhookPolicy struct {
 	ID          int64  `json:"id,omitempty"`
 	Name        string `json:"name"`

@@ -66,7 +66,8 @@ func TestWebhookPolicies(t *testing.T) {
 			if err := json.Unmarshal(r.Body, &body); err != nil {
 				t.Fatal(err)
 			}
-			// Harbor stores an omitted enabled as false (harbor-api.md §5): always send it.
+			// Harbor stores an omitted enabled as false (internal/harbor/API-NOTES.md
+			// "Webhook policies"): always send it.
 			if v, ok := body["enabled"]; !ok || v != false {
 				t.Errorf("%s body enabled = %v (present %v)", r.Method, v, ok)
 			}

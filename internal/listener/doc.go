@@ -1,14 +1,14 @@
 // Package listener is `terraform-provider-harborport serve`'s core: it
 // receives Harbor webhook deliveries and keeps Port current.
 //
-// Events are hints, not truth (design.md "The listener"). A delivery becomes
-// keys (catalog.Key): for an artifact event, each resource's artifact, its
-// repository and its project; a retention run names repositories and the
-// project, a pull replication the local project; quota events, SBOM scans and
-// unknown types are acknowledged (202) and ignored with a logged reason. Each
-// key is reconciled by re-reading it from Harbor and making Port match
-// (upsert, or delete when Harbor says 404), so the outcome depends only on
-// Harbor's state when the reconcile runs: duplicates, reordering and replays
+// Events are hints, not truth (internal/DESIGN.md "Events are hints"). A
+// delivery becomes keys (catalog.Key): for an artifact event, each resource's
+// artifact, its repository and its project; a retention run names repositories
+// and the project, a pull replication the local project; quota events, SBOM
+// scans and unknown types are acknowledged (202) and ignored with a logged
+// reason. Each key is reconciled by re-reading it from Harbor and making Port
+// match (upsert, or delete when Harbor says 404), so the outcome depends only
+// on Harbor's state when the reconcile runs: duplicates, reordering and replays
 // are harmless and replicas need no shared state. A delete event yields the
 // artifact key like any other: the reconcile finds the 404.
 //
@@ -22,10 +22,10 @@
 // retries those).
 //
 // Spool before reply (spool.go): Harbor tries a delivery at most 3 times
-// (harbor-api.md §6.2), so once it sees 2xx the event must survive a crash.
-// Keys are committed and fsynced in bbolt before the reply; concurrent
-// deliveries share a commit. One record per key: a repeated event coalesces
-// into the pending record and makes it due now.
+// (internal/harbor/API-NOTES.md "Webhook delivery"), so once it sees 2xx the
+// event must survive a crash. Keys are committed and fsynced in bbolt before
+// the reply; concurrent deliveries share a commit. One record per key: a
+// repeated event coalesces into the pending record and makes it due now.
 //
 // Workers (worker.go): a dispatcher hands due records to at most Workers
 // goroutines, never two for the same key. Every Put gives the record a new

@@ -13,7 +13,8 @@ import (
 	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 )
 
-// Payload formats, as in Harbor's webhook policy (harbor-api.md §5).
+// Payload formats, as in Harbor's webhook policy (internal/harbor/API-NOTES.md
+// "Webhook policies").
 const (
 	FormatDefault     = "default"
 	FormatCloudEvents = "cloudevents"
@@ -38,7 +39,8 @@ type Event struct {
 var ErrMediaType = errors.New("unsupported Content-Type: Harbor sends application/json (Default) or application/cloudevents+json (CloudEvents)")
 
 // cloudTypes maps CloudEvents types back to Harbor's event types
-// (harbor-api.md §6.4, src/pkg/notifier/formats/cloudevents.go).
+// (internal/harbor/API-NOTES.md "Webhook payloads",
+// src/pkg/notifier/formats/cloudevents.go).
 var cloudTypes = map[string]string{
 	"harbor.artifact.pushed": "PUSH_ARTIFACT", "harbor.artifact.pulled": "PULL_ARTIFACT",
 	"harbor.artifact.deleted": "DELETE_ARTIFACT", "harbor.quota.exceeded": "QUOTA_EXCEED",
@@ -48,8 +50,8 @@ var cloudTypes = map[string]string{
 }
 
 // knownTypes are the webhook-deliverable types of v2.15.2
-// (real-api-webhook-events.json). Other values are counted as "unknown" in
-// metrics so a sender cannot mint label values.
+// (internal/harbor/testdata/real-api-webhook-events.json). Other values are
+// counted as "unknown" in metrics so a sender cannot mint label values.
 var knownTypes = map[string]bool{
 	"PUSH_ARTIFACT": true, "PULL_ARTIFACT": true, "DELETE_ARTIFACT": true, "QUOTA_EXCEED": true,
 	"QUOTA_WARNING": true, "SCANNING_FAILED": true, "SCANNING_STOPPED": true, "SCANNING_COMPLETED": true,
@@ -64,8 +66,8 @@ func metricType(t string) string {
 }
 
 // artifactEvents name an artifact in resources[] and its repository
-// (harbor-api.md §6.3). A delete also yields the artifact key: the reconcile
-// finds Harbor's 404 and deletes the entity.
+// (internal/harbor/API-NOTES.md "Webhook payloads"). A delete also yields the
+// artifact key: the reconcile finds Harbor's 404 and deletes the entity.
 var artifactEvents = map[string]bool{
 	"PUSH_ARTIFACT": true, "PULL_ARTIFACT": true, "DELETE_ARTIFACT": true,
 	"SCANNING_COMPLETED": true, "SCANNING_FAILED": true, "SCANNING_STOPPED": true,
@@ -107,10 +109,11 @@ type replicationResource struct {
 
 // ParseEvent reads a delivery: Default, or CloudEvents in structured mode
 // (Harbor's, application/cloudevents+json) or binary mode (ce-* headers), per
-// harbor-api.md §6.3–6.4 and the real captures (reference/examples/real-webhook-*).
-// A JSON body with "specversion" is taken as structured CloudEvents whatever
-// its Content-Type (§6.4 recommendation). Errors wrap ErrBadPayload (400) or
-// are ErrMediaType (415) and name the offending field.
+// internal/harbor/API-NOTES.md "Webhook payloads" and the real captures
+// (testdata/real-webhook-*). A JSON body with "specversion" is taken as
+// structured CloudEvents whatever its Content-Type
+// (internal/harbor/API-NOTES.md "Webhook payloads"). Errors wrap ErrBadPayload
+// (400) or are ErrMediaType (415) and name the offending field.
 func ParseEvent(h http.Header, body []byte) (Event, error) {
 	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && mt != "application/cloudevents+json") {
@@ -233,7 +236,8 @@ func targets(ev Event, field string, raw json.RawMessage) (Event, error) {
 	switch {
 	case artifactEvents[ev.Type]:
 		if d.Scan != nil && d.Scan.ScanType == "sbom" {
-			// SBOM scans reuse SCANNING_* (v2.11+, harbor-api.md §6.3) and change no vulnerability summary.
+			// SBOM scans reuse SCANNING_* (v2.11+, internal/harbor/API-NOTES.md
+			// "Webhook payloads") and change no vulnerability summary.
 			ev.Ignored = "SBOM scan events change no mapped field (" + field + ".scan.scan_type is \"sbom\")"
 			return ev, nil
 		}
@@ -271,7 +275,8 @@ func artifactTargets(typ, field string, d *eventData) ([]catalog.Key, error) {
 	if err := checkRepository(field+".repository.repo_full_name", full); err != nil {
 		return nil, err
 	}
-	// repo_full_name is namespace + "/" + name (harbor-api.md §6.3).
+	// repo_full_name is namespace + "/" + name (internal/harbor/API-NOTES.md
+	// "Webhook payloads").
 	if !strings.HasPrefix(full, project+"/") || (r.Name != "" && full != project+"/"+r.Name) {
 		return nil, bad("%s.repository is inconsistent: repo_full_name %q is not namespace %q + \"/\" + name %q", field, full, project, r.Name)
 	}
@@ -288,7 +293,8 @@ func artifactTargets(typ, field string, d *eventData) ([]catalog.Key, error) {
 			}
 			// tag is the first tag or, when there is none, the digest itself: a
 			// push by digest may be an index child, which a full sync does not
-			// list (harbor-api.md §6.3), so the reconcile checks the listing.
+			// list (internal/harbor/API-NOTES.md "Webhook payloads"), so the
+			// reconcile checks the listing.
 			checkListed = typ == "PUSH_ARTIFACT" && isDigest(res.Tag)
 		case res.Tag != "":
 			// No digest: the tag identifies the artifact; Harbor resolves it.

@@ -326,7 +326,7 @@ func TestParseEvent_binaryCloudEvents(t *testing.T) {
 }
 
 // A structured CloudEvent sent as application/json is still recognised
-// (harbor-api.md §6.4: key on Content-Type or on specversion).
+// (internal/harbor/API-NOTES.md "Webhook payloads": key on Content-Type or on specversion).
 func TestParseEvent_cloudEventAsPlainJSON(t *testing.T) {
 	h, body := loadDelivery(t, "real-webhook-cloudevents-push_artifact.json")
 	h.Set("Content-Type", "application/json")

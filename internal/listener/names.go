@@ -16,7 +16,8 @@ var (
 	// path-component := [a-z0-9]+ (separator [a-z0-9]+)*, separator := [_.] | __ | [-]+.
 	// (Harbor's project rule, ^[a-z0-9]+(?:[._-][a-z0-9]+)*$, is a subset.)
 	pathComponentRe = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-	// OCI image-spec descriptor.md: algorithm ":" encoded.
+	// OCI image-spec, opencontainers/image-spec:descriptor.md: algorithm ":"
+	// encoded.
 	digestRe = regexp.MustCompile(`^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
 	// distribution/reference: tag := [\w][\w.-]{0,127}.
 	tagRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)

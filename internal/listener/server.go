@@ -22,14 +22,15 @@ import (
 )
 
 // WebhookPath is where Harbor's policies point (Ocean serves the same path,
-// port-api.md §2c).
+// internal/port/API-NOTES.md "Ocean's live events").
 const WebhookPath = "/integration/webhook"
 
 // Config configures a Server. Zero values take the defaults noted.
 type Config struct {
 	// Secret is the exact Authorization header Harbor sends: the policy's
-	// auth_header verbatim, e.g. "Bearer …" (harbor-api.md §6.1). Required
-	// unless NoAuth. It is hashed at New and not kept.
+	// auth_header verbatim, e.g. "Bearer …" (internal/harbor/API-NOTES.md
+	// "Webhook delivery"). Required unless NoAuth. It is hashed at New and not
+	// kept.
 	Secret     string
 	NoAuth     bool
 	SpoolDir   string     // directory of spool.db; one per process
@@ -234,7 +235,8 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusAccepted, map[string]string{"status": "ignored", "reason": ev.Ignored})
 		return
 	}
-	// Durable before the reply: after a 2xx Harbor never sends this again (§6.2).
+	// Durable before the reply: after a 2xx Harbor never sends this again
+	// (internal/harbor/API-NOTES.md "Webhook delivery").
 	coalesced, err := s.spool.Put(ev.Targets, s.cfg.Now())
 	if err != nil {
 		s.log.Error("spool write failed; answering 503 so Harbor retries", "error", err.Error())

@@ -27,7 +27,8 @@ const DefaultEvalTimeout = time.Second
 type Config struct {
 	Resources []*Resource
 
-	// Port request options, Ocean's defaults (port-api.md §2a).
+	// Port request options, Ocean's defaults (internal/port/API-NOTES.md
+	// "Ocean's port-app-config").
 	DeleteDependentEntities      bool    // ?delete_dependents= on deletes
 	CreateMissingRelatedEntities bool    // ?create_missing_related_entities= on upserts
 	EnableMergeEntity            bool    // ?merge= on upserts
@@ -127,8 +128,8 @@ func (c *Config) Blueprints() ([]string, bool) {
 func (r *Resource) Blueprint() (string, bool) { return r.blueprint.stringLiteral() }
 
 // Fields names what the mapping of a resource sets, so the catalog can ask
-// Port for exactly those fields and compare only them (design.md "Plan and
-// apply": compared on the mapped fields only).
+// Port for exactly those fields and compare only them (internal/DESIGN.md
+// "Comparing entities": compared on the mapped fields only).
 type Fields struct {
 	Title, Icon, Team bool
 	Properties        []string // sorted
@@ -161,8 +162,9 @@ func (r *Resource) Fields() Fields {
 }
 
 // UsesSearch reports whether the identifier or a relation is a search query
-// (port-api.md §1.6.5). Ocean skips its pre-upsert diff for such entities
-// (§2b step 4), because Port resolves them only on write.
+// (internal/port/API-NOTES.md "Search queries in identifiers and relations").
+// Ocean skips its pre-upsert diff for such entities (internal/port/API-NOTES.md
+// "Ocean's equality rules"), because Port resolves them only on write.
 func (r *Resource) UsesSearch() bool {
 	if n := r.mappings.child("identifier"); n != nil && n.isObject() {
 		return true

@@ -33,18 +33,19 @@ const DefaultSource = "built-in default mapping"
 //     stable, readable in Port, and what webhooks and relations carry.
 //   - Repositories are keyed by their full Harbor name "project/repo": the
 //     bare repo name repeats across projects, and Port identifiers allow '/'
-//     (port-api.md §1.6).
+//     (internal/port/API-NOTES.md "Entity identifiers").
 //   - Artifacts are keyed "<project/repo>@<digest>", not by the seed's
 //     `.digest`: Harbor stores one artifact per repository, so the same
 //     image pushed to two repositories is two artifacts with one digest, and
 //     keyed by digest they would overwrite each other — and deleting one
 //     would delete the other's entity. It is also the docker pull reference.
 //   - public compares with the string "true": Harbor's metadata values are
-//     strings (harbor-api.md §3.1), and "false" is truthy in jq.
+//     strings (internal/harbor/API-NOTES.md "Projects"), and "false" is truthy
+//     in jq.
 //   - scanOverview is the first report of Harbor's MIME-keyed scan_overview
 //     map, or null: Harbor returns at most one report type (the first it
-//     has, harbor-api.md §3.5), so the property does not depend on the
-//     scanner's MIME version.
+//     has, internal/harbor/API-NOTES.md "Scan overview"), so the property does
+//     not depend on the scanner's MIME version.
 //   - Harbor's never-pulled pull_time "0001-01-01T00:00:00.000Z" is not a
 //     date; the default blueprints have no pull time, and a custom mapping
 //     should write `.pull_time | if startswith("0001-01-01") then null else . end`.

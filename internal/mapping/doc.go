@@ -1,7 +1,7 @@
 // Package mapping compiles Ocean's port-app-config — the YAML (or JSON)
 // format Port users know from Ocean integrations — into gojq programs, and
 // turns Harbor items into Port entities with Ocean's jq semantics
-// (../shared/reference/port-api.md §2a, §2a'):
+// (internal/port/API-NOTES.md "Ocean's port-app-config", "Ocean's jq rules"):
 //
 //   - selector.query must yield a JSON boolean; anything else (null, no
 //     output, a runtime error) is an *ItemError for that item, which must

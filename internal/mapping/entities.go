@@ -11,11 +11,12 @@ import (
 	"github.com/harborport/terraform-provider-harborport/internal/port"
 )
 
-// Entities is the whole Ocean pipeline for one Harbor item (port-api.md
-// §2a, §2a'): Harbor-side selectors on the item; itemsToParse expansion;
-// the query on each expanded item (Ocean evaluates it after expansion);
-// the mapping for those that pass. Selector failures are *ItemError values
-// joined in err; err does not void the entities returned for other elements.
+// Entities is the whole Ocean pipeline for one Harbor item
+// (internal/port/API-NOTES.md "Ocean's port-app-config", "Ocean's jq rules"):
+// Harbor-side selectors on the item; itemsToParse expansion; the query on each
+// expanded item (Ocean evaluates it after expansion); the mapping for those
+// that pass. Selector failures are *ItemError values joined in err; err does
+// not void the entities returned for other elements.
 func (r *Resource) Entities(item map[string]any) ([]port.Entity, []Warning, error) {
 	if !r.matchHarbor(item) {
 		return nil, nil, nil
@@ -263,9 +264,10 @@ func (r *Resource) mapOne(ctx context.Context, in map[string]any, id string) (po
 
 func (ev *evaluator) done() []Warning { return ev.warns }
 
-// Port's entity identifier rule (port-api.md §1.6, OpenAPI):
-// ^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$, at most 1000 characters. Port would
-// reject such an entity on write; dropping it here says why, per item.
+// Port's entity identifier rule (internal/port/API-NOTES.md
+// "Entity identifiers"): ^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$, at most 1000
+// characters. Port would reject such an entity on write; dropping it here says
+// why, per item.
 var identifierRe = regexp.MustCompile(`^[\p{L}0-9@_.+:\\/=-]+$`)
 
 // identifierASCII[b] says whether ASCII byte b matches identifierRe's class:

@@ -99,8 +99,9 @@ func (l *errorList) join() error {
 }
 
 // ItemError is a per-item failure that Ocean treats as an error, not a
-// warning: a selector that did not yield a boolean (port-api.md §2a'). The
-// catalog must count it and skip the delete phase (§2b step 5b).
+// warning: a selector that did not yield a boolean (internal/port/API-NOTES.md
+// "Ocean's jq rules"). The catalog must count it and skip the delete phase
+// (internal/port/API-NOTES.md "Ocean's resync and deletion guards").
 type ItemError struct {
 	Resource int    // index in resources[]
 	Line     int    // YAML line of the failing field

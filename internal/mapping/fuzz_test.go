@@ -37,10 +37,11 @@ const (
 	fuzzReturnSlack = 15 * time.Second
 )
 
-// portIdentifierRe is Port's entity identifier pattern (port-api.md §1.6,
-// OpenAPI: ^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$, at most 1000 characters),
-// written out again here rather than taken from entities.go, so that the
-// checks below are an independent statement of the rule.
+// portIdentifierRe is Port's entity identifier pattern
+// (internal/port/API-NOTES.md "Entity identifiers", OpenAPI:
+// ^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$, at most 1000 characters), written out
+// again here rather than taken from entities.go, so that the checks below are
+// an independent statement of the rule.
 var portIdentifierRe = regexp.MustCompile(`^[\p{L}0-9@_.+:\\/=-]+$`)
 
 func portAcceptsIdentifier(id string) bool {

@@ -10,7 +10,7 @@ import (
 )
 
 // items returns fresh copies of realistic Harbor items, built from the real
-// Harbor 2.15.2 captures in ../shared/reference/examples (real-api-*.json and
+// Harbor 2.15.2 captures in internal/harbor/testdata (real-api-*.json and
 // api-artifact-with-scan-overview.json), enriched as the catalog enriches them.
 func items(t testing.TB) map[string]map[string]any {
 	t.Helper()

@@ -13,16 +13,17 @@ import (
 
 // prelude is prepended to every program.
 //
-//   - `def env: {}; {} as $ENV |` is Ocean's own guard (port-api.md §2a'):
-//     a mapping must never read the process environment, which holds the
-//     Harbor password and the Port secret. gojq without WithEnvironLoader
-//     already yields {} for both; the prelude keeps that true even if an
-//     option is added later, and shadows any user attempt to re-enable it.
+//   - `def env: {}; {} as $ENV |` is Ocean's own guard
+//     (internal/port/API-NOTES.md "Ocean's jq rules"): a mapping must never
+//     read the process environment, which holds the Harbor password and the
+//     Port secret. gojq without WithEnvironLoader already yields {} for both;
+//     the prelude keeps that true even if an option is added later, and shadows
+//     any user attempt to re-enable it.
 //   - fromdateiso8601/fromdate accept fractional seconds. Harbor writes
-//     "2026-11-28T08:39:38.168Z" (harbor-api.md §3.4), which jq 1.7's
-//     strptime — and so Ocean — rejects; the seed's own example
-//     `(.update_time | fromdateiso8601) > (now - 2592000)` would then always
-//     be null. The result is whole seconds, as jq's is.
+//     "2026-11-28T08:39:38.168Z" (internal/harbor/API-NOTES.md "Artifacts"),
+//     which jq 1.7's strptime — and so Ocean — rejects; the seed's own example
+//     `(.update_time | fromdateiso8601) > (now - 2592000)` would then always be
+//     null. The result is whole seconds, as jq's is.
 //
 // gojq itself refuses input/inputs (no WithInputIter), import/include (no
 // module loader), and has no debug, stderr, input_filename or $__loc__ in

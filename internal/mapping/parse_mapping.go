@@ -8,8 +8,9 @@ import (
 
 // mappingNode is the compiled form of (part of) port.entity.mappings: a jq
 // leaf, an object of nodes, or a list of nodes. Ocean evaluates nested
-// objects and lists leaf by leaf (port-api.md §2a'), which is how search
-// queries ({combinator, rules}) and structured properties are written.
+// objects and lists leaf by leaf (internal/port/API-NOTES.md
+// "Ocean's jq rules"), which is how search queries ({combinator, rules}) and
+// structured properties are written.
 type mappingNode struct {
 	field    string // path below mappings, e.g. "properties.size"
 	line     int
@@ -149,8 +150,9 @@ func (p *parser) value(n *yaml.Node, kp, field string) *mappingNode {
 	return p.leaf(n, kp, field)
 }
 
-// searchQuery parses a Port search query (port-api.md §1.6.5):
-// {combinator: jq, rules: [{property: jq, operator: jq, value: jq…} | query]}.
+// searchQuery parses a Port search query (internal/port/API-NOTES.md
+// "Search queries in identifiers and relations"): {combinator: jq, rules:
+// [{property: jq, operator: jq, value: jq…} | query]}.
 func (p *parser) searchQuery(n *yaml.Node, kp, field string) *mappingNode {
 	const hint = `a search query is {combinator: '"and"', rules: [{property: '"$identifier"', operator: '"="', value: .x}]}`
 	out := &mappingNode{field: field, line: n.Line}

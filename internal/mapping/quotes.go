@@ -4,8 +4,8 @@ import "strings"
 
 // rewriteSingleQuotes turns jq string literals written with single quotes
 // ('abc') into double-quoted ones ("abc"), as Ocean does before compiling
-// (`JQEntityProcessor._format_filter`, port-api.md §2a'; Port's UI accepts
-// the same).
+// (`JQEntityProcessor._format_filter`, internal/port/API-NOTES.md
+// "Ocean's jq rules"; Port's UI accepts the same).
 //
 // Ocean uses a regex, /(^|\s)'(?!\s|")|(?<!\s|")'(\s|$)/, that also rewrites
 // quotes inside double-quoted strings when they happen to sit next to a

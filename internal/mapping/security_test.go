@@ -6,8 +6,8 @@ import (
 )
 
 // A mapping must never read the process environment: it holds the Harbor
-// password and the Port client secret (design.md "Mapping"; Ocean's
-// `def env: {}; {} as $ENV |`, port-api.md §2a').
+// password and the Port client secret (internal/DESIGN.md "Mappings"; Ocean's
+// `def env: {}; {} as $ENV |`, internal/port/API-NOTES.md "Ocean's jq rules").
 func TestEnvironmentIsInvisible(t *testing.T) {
 	const secret = "s3cr3t-port-client-secret"
 	t.Setenv("PORT_CLIENT_SECRET", secret)

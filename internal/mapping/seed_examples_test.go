@@ -15,9 +15,9 @@ import (
 )
 
 // The YAML examples of the seed document (Port's Harbor integration page,
-// /work/shared/seed/000_1d5cbfdf2760dd91.txt), each copied VERBATIM into
-// testdata/seed/<file> — no header, so what is tested is what users copy.
-// examples/mappings/ holds the same files for users.
+// internal/port/API-NOTES.md "Port's Harbor integration documentation"), each
+// copied VERBATIM into testdata/seed/<file> — no header, so what is tested is
+// what users copy. examples/mappings/ holds the same files for users.
 //
 // Each is parsed with its path as source and, when valid, run resource by
 // resource over a Harbor simulator read with the real client (seed_world_test.go).

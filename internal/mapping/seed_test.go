@@ -7,7 +7,7 @@ import (
 )
 
 // The examples below are copied verbatim from the seed document
-// (../shared/seed/000_1d5cbfdf2760dd91.txt), Port's Harbor integration page.
+// (internal/port/API-NOTES.md "Port's Harbor integration documentation").
 
 const seedCustomizing = `resources:
   - kind: artifact
@@ -267,7 +267,8 @@ func TestSeedVulnerabilityFiltering(t *testing.T) {
 	if ok, err := r.Select(it["artifactScanned"]); !ok || err != nil {
 		t.Errorf("High artifact: %v %v", ok, err)
 	}
-	// Not scanned: no scan_overview key (harbor-api.md §3.5) → null == "High" → false.
+	// Not scanned: no scan_overview key (internal/harbor/API-NOTES.md
+	// "Scan overview") → null == "High" → false.
 	if ok, err := r.Select(it["artifact"]); ok || err != nil {
 		t.Errorf("unscanned artifact: %v %v", ok, err)
 	}

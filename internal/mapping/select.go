@@ -16,7 +16,8 @@ import (
 //
 // A query that yields anything but a boolean — null, no output, a runtime
 // error, a timeout — is an *ItemError (Ocean: EntityProcessorException,
-// port-api.md §2a'), which must stop the delete phase.
+// internal/port/API-NOTES.md "Ocean's jq rules"), which must stop the delete
+// phase.
 //
 // For a resource with itemsToParse, Ocean evaluates the query on each
 // expanded element rather than on the Harbor item; Entities does that.
@@ -59,8 +60,8 @@ func (r *Resource) matchHarbor(item map[string]any) bool {
 	switch r.Kind {
 	case KindProject:
 		if s.Public != nil {
-			// metadata values are strings (harbor-api.md §3.1); a project
-			// without the key is not public.
+			// metadata values are strings (internal/harbor/API-NOTES.md
+			// "Projects"); a project without the key is not public.
 			md, _ := item["metadata"].(map[string]any)
 			pub, _ := md["public"].(string)
 			if (pub == "true") != *s.Public {

@@ -11,7 +11,8 @@ import (
 
 // tokenCache holds the access token and the one in-flight fetch, so that
 // concurrent callers share a single refresh instead of stampeding the auth
-// route (which has the smallest rate limit, port-api.md §1.4).
+// route (which has the smallest rate limit, internal/port/API-NOTES.md
+// "Rate limits").
 type tokenCache struct {
 	mu        sync.Mutex
 	raw       string // access token, for redaction only
@@ -101,8 +102,10 @@ func (c *Client) startFetch(ctx context.Context) *tokenFlight {
 			refresh := expires.Add(-refreshLead(life))
 			if raw == a.raw {
 				// Port hands out one token per credential set and re-issues
-				// it with its remaining lifetime until it expires (port-api.md
-				// §1.2), so refreshing earlier cannot help: keep it to the end.
+				// it with its remaining lifetime until it expires
+				// (internal/port/API-NOTES.md
+				// "Authentication and token lifetime"), so refreshing earlier
+				// cannot help: keep it to the end.
 				refresh = expires
 			}
 			if c.log != nil {

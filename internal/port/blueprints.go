@@ -6,7 +6,7 @@ import (
 	"net/http"
 )
 
-// Blueprint routes: port-api.md §1.5, port-openapi.yaml /v1/blueprints.
+// Blueprint routes: internal/port/API-NOTES.md "Blueprints".
 
 type blueprintEnvelope struct {
 	Blueprint *Blueprint `json:"blueprint"`

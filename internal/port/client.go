@@ -1,6 +1,6 @@
-// Package port is harborport's client for Port's REST API (port-api.md §1):
-// token cache and refresh, retries and rate limits, blueprints, bulk entity
-// writes, paginated search and migrations.
+// Package port is harborport's client for Port's REST API
+// (internal/port/API-NOTES.md): token cache and refresh, retries and rate
+// limits, blueprints, bulk entity writes, paginated search and migrations.
 package port
 
 import (
@@ -30,7 +30,7 @@ type Config struct {
 	Logger retryablehttp.LeveledLogger
 
 	MaxRetries int           // retries after the first attempt; default 8; negative = none
-	MinBackoff time.Duration // default 300ms (Ocean's base_delay, port-api.md §1.4)
+	MinBackoff time.Duration // default 300ms (Ocean's base_delay, internal/port/API-NOTES.md "Rate limits")
 	MaxBackoff time.Duration // cap of the exponential backoff; default 30s
 	// MaxWait caps server-directed waits (Retry-After, x-ratelimit-reset);
 	// default 5m (Ocean's max_backoff_wait).
@@ -241,7 +241,8 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 	if err == nil && resp.status == http.StatusUnauthorized && !r.noAuth {
 		// Port may revoke a token early (a newer one was issued, or the
 		// credentials rotated): refresh once and replay, as Ocean's
-		// retry_transport does (port-api.md §1.2). A second 401 is final.
+		// retry_transport does (internal/port/API-NOTES.md
+		// "Authentication and token lifetime"). A second 401 is final.
 		if tok, err = c.token(ctx, tok); err != nil {
 			return nil, err
 		}
@@ -398,8 +399,9 @@ func decode(r request, resp *response, out any) error {
 }
 
 // seg escapes one path segment. Identifiers may contain "/" and "+"
-// (port-api.md §1.6); both are escaped so the server sees one segment with
-// the literal characters (Ocean uses quote_plus, §1.6.3).
+// (internal/port/API-NOTES.md "Entity identifiers"); both are escaped so the
+// server sees one segment with the literal characters (Ocean uses quote_plus,
+// internal/port/API-NOTES.md "Entity identifiers").
 func seg(s string) string {
 	return strings.ReplaceAll(url.PathEscape(s), "+", "%2B")
 }

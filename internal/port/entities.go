@@ -10,12 +10,13 @@ import (
 	"sync"
 )
 
-// Entity routes: port-api.md §1.6, port-openapi.yaml.
+// Entity routes: internal/port/API-NOTES.md "Writing entities", "Bulk upsert",
+// "Deleting entities", "Search".
 
 const (
-	maxBulkUpsert = 20      // bulk upsert maxItems (§1.6.2)
-	maxBulkDelete = 100     // bulk delete maxItems (§1.6.3)
-	maxBodyBytes  = 1 << 20 // Port rejects bodies of 1 MiB and more with 413 (§1.1)
+	maxBulkUpsert = 20      // bulk upsert maxItems (internal/port/API-NOTES.md "Bulk upsert")
+	maxBulkDelete = 100     // bulk delete maxItems (internal/port/API-NOTES.md "Deleting entities")
+	maxBodyBytes  = 1 << 20 // Port rejects bodies of 1 MiB and more with 413 (internal/port/API-NOTES.md "Base URLs and request limits")
 )
 
 // UpsertOptions are the bulk upsert query flags (upsert=true is always sent).
@@ -57,7 +58,7 @@ type bulkItem struct {
 // confirmed, the rest carry Code CodeNotConfirmed.
 //
 // Retrying a bulk POST is safe: with upsert=true, repeating a batch writes
-// the same final state (port-api.md §1.6.1).
+// the same final state (internal/port/API-NOTES.md "Writing entities").
 func (c *Client) UpsertEntities(ctx context.Context, bp string, ents []Entity, opt UpsertOptions) ([]EntityResult, error) {
 	path := "/blueprints/" + seg(bp) + "/entities/bulk"
 	results := make([]EntityResult, len(ents))
@@ -257,11 +258,11 @@ func (c *Client) upsertBatch(ctx context.Context, r request, batch []bulkItem, r
 			Method: r.method, Path: "/v1" + r.path}
 		if e.Error == "not_found" {
 			// Ocean reads a per-entity not_found as an unmet relation
-			// dependency (port-api.md §1.3).
+			// dependency (internal/port/API-NOTES.md "Errors").
 			ae.Hint = "a related entity (or its blueprint) does not exist; create it first or enable createMissingRelatedEntities"
 		}
 		results[i].Err, settled[i] = ae, true
-		if e.Identifier != "" && e.Identifier != "unknown" { // "unknown": unresolved search identifier (§1.6.2)
+		if e.Identifier != "" && e.Identifier != "unknown" { // "unknown": unresolved search identifier (internal/port/API-NOTES.md "Bulk upsert")
 			results[i].Identifier = e.Identifier
 		}
 	}
@@ -376,7 +377,7 @@ func dedupe(ids []string) []string {
 }
 
 // DeleteEntity deletes one entity; one that is already gone (404) is not an
-// error (as in Ocean, §1.6.3).
+// error (as in Ocean, internal/port/API-NOTES.md "Deleting entities").
 func (c *Client) DeleteEntity(ctx context.Context, bp, id string, deleteDependents bool) error {
 	_, err := c.do(ctx, request{method: http.MethodDelete, route: "/blueprints/{blueprint}/entities/{entity}",
 		path:  "/blueprints/" + seg(bp) + "/entities/" + seg(id),

@@ -12,7 +12,8 @@ import (
 
 // APIError is a non-2xx answer from Port (or a per-entity failure inside a
 // 207 bulk answer). Port's error body is {"ok":false,"error":<code>,"message":<text>}
-// (port-api.md §1.3); X-Trace-Id identifies the request for Port support (§1.1).
+// (internal/port/API-NOTES.md "Errors"); X-Trace-Id identifies the request for
+// Port support (internal/port/API-NOTES.md "Base URLs and request limits").
 type APIError struct {
 	Status  int    // HTTP status (per-entity statusCode for bulk results)
 	Code    string // Port's "error" field, e.g. "not_found", "has_dependents"

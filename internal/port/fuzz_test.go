@@ -14,8 +14,9 @@ import (
 	"unicode/utf8"
 )
 
-// Port's identifier patterns (port-api.md §1.5, §1.6), written out here so
-// the fuzz target states the rule independently of the mapping package.
+// Port's identifier patterns (internal/port/API-NOTES.md "Blueprints",
+// "Entity identifiers"), written out here so the fuzz target states the rule
+// independently of the mapping package.
 var (
 	fuzzEntityIDRe    = regexp.MustCompile(`^[\p{L}0-9@_.+:\\/=-]+$`)
 	fuzzBlueprintIDRe = regexp.MustCompile(`^[\p{L}0-9@_.+:\\/-]+$`)

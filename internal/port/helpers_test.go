@@ -30,7 +30,7 @@ type fakePort struct {
 	issued    int
 	valid     map[string]bool
 	expiresIn float64
-	sameToken bool // re-issue the current token with its remaining life until it expires (Port, §1.2); needs clock
+	sameToken bool // re-issue the current token with its remaining life until it expires (internal/port/API-NOTES.md "Authentication and token lifetime"); needs clock
 	clock     *fakeClock
 	expiry    time.Time
 	authDelay time.Duration // slow token route, to exercise singleflight

@@ -9,7 +9,8 @@ import (
 )
 
 // Migration statuses (port-openapi.yaml GET /v1/migrations; the TF provider's
-// terminal set is COMPLETED/FAILURE/CANCELLED, port-api.md §1.5).
+// terminal set is COMPLETED/FAILURE/CANCELLED, internal/port/API-NOTES.md
+// "Migrations").
 const (
 	MigrationCompleted = "COMPLETED"
 	MigrationFailure   = "FAILURE"
@@ -22,9 +23,9 @@ const (
 // Config.PollInterval until COMPLETED; FAILURE or CANCELLED is an error.
 // Unknown statuses keep it polling (as the TF provider does); ctx bounds it.
 //
-// The spec documents only {ok:true}; real Port returns a migrationId (§1.5).
-// Without one, it polls the entity count (or the blueprint's existence)
-// instead.
+// The spec documents only {ok:true}; real Port returns a migrationId
+// (internal/port/API-NOTES.md "Migrations"). Without one, it polls the entity
+// count (or the blueprint's existence) instead.
 func (c *Client) DeleteAllEntities(ctx context.Context, bp string, deleteBlueprint bool) error {
 	r := request{method: http.MethodDelete, route: "/blueprints/{blueprint}/all-entities",
 		path:  "/blueprints/" + seg(bp) + "/all-entities",

@@ -18,7 +18,8 @@ import (
 //
 // Retried: transport errors, 408, 429, 500, 502, 503, 504.
 //   - 429/502/503/504 are Port's documented "slow down / try again" answers
-//     (port-api.md §1.4; Ocean retries 429/408/502/503/504, helpers/retry.py).
+//     (internal/port/API-NOTES.md "Rate limits"; Ocean retries
+//     429/408/502/503/504, helpers/retry.py).
 //   - 500 is retried as well: every request this client sends is safe to
 //     repeat (GET/PUT/PATCH/DELETE; bulk upsert with upsert=true writes the same
 //     final state twice; search and bulk delete are naturally idempotent;
@@ -87,7 +88,8 @@ func (b *retryBudget) fail(maxRetries int) bool {
 // window is exhausted) are not slept here: the transport records them as a
 // client-wide throttle (see throttle), which delays this retry and every
 // other request until then, since Port's limits are per organization
-// (port-api.md §1.4). Only the minimum backoff is added on top.
+// (internal/port/API-NOTES.md "Rate limits"). Only the minimum backoff is added
+// on top.
 func (c *Client) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil {
 		if _, ok := serverWait(resp, c.now()); ok {
@@ -125,7 +127,8 @@ func expBackoff(lo, hi time.Duration, attempt int) time.Duration {
 }
 
 // withJitter adds up to frac·d, so clients released by the same reset do not
-// all hit Port in the same instant (the TF provider uses 1..1.1, §4.2).
+// all hit Port in the same instant (Port's Terraform provider uses 1..1.1,
+// internal/port/API-NOTES.md "Port's Terraform provider").
 func withJitter(d time.Duration, frac float64) time.Duration {
 	if d <= 0 {
 		return 0
@@ -165,7 +168,8 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 
 // epochThreshold separates the two readings of x-ratelimit-reset: Port's docs
 // say "UTC epoch seconds", the TF provider treats it as relative seconds; Ocean
-// reads values above 10000 as epoch and smaller ones as seconds (port-api.md §1.4).
+// reads values above 10000 as epoch and smaller ones as seconds
+// (internal/port/API-NOTES.md "Rate limits").
 const epochThreshold = 10000
 
 // rateLimitReset returns when the current rate-limit window resets, if the

@@ -6,8 +6,8 @@ import (
 	"net/http"
 )
 
-// SearchQuery filters a blueprint search (port-api.md §1.6.4). Rules use
-// Port's rule objects ({property, operator, value} or nested groups).
+// SearchQuery filters a blueprint search (internal/port/API-NOTES.md "Search").
+// Rules use Port's rule objects ({property, operator, value} or nested groups).
 type SearchQuery struct {
 	Rules      []map[string]any
 	Combinator string   // "and" (default) or "or"

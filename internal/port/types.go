@@ -6,7 +6,8 @@ import (
 )
 
 // Blueprint is the part of a Port blueprint that harborport manages.
-// Wire format: Port OpenAPI `POST /v1/blueprints` (../shared/reference/port-api.md §1.5).
+// Wire format: Port OpenAPI `POST /v1/blueprints` (internal/port/API-NOTES.md
+// "Blueprints").
 type Blueprint struct {
 	Identifier  string              `json:"identifier"`
 	Title       string              `json:"title"`
@@ -47,7 +48,8 @@ type Relation struct {
 // Entity is a Port entity as harborport writes and compares it.
 //
 // Identifier is normally a string; a mapping may instead produce a search
-// query ("map by property", port-api.md §1.6.5), kept in IdentifierQuery.
+// query ("map by property", internal/port/API-NOTES.md
+// "Search queries in identifiers and relations"), kept in IdentifierQuery.
 type Entity struct {
 	Identifier      string         `json:"-"`
 	IdentifierQuery map[string]any `json:"-"`

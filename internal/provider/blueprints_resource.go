@@ -270,7 +270,8 @@ func desiredDefinitions(set blueprint.Set) map[blueprint.Kind]string {
 
 // ModifyPlan derives identifiers and definitions from the configuration alone
 // (never from Port), so the plan is the same when Terraform recomputes it at
-// apply time (terraform-notes.md). Drift arrives through Read.
+// apply time (internal/provider/TERRAFORM-NOTES.md "ModifyPlan runs twice").
+// Drift arrives through Read.
 func (r *blueprintsResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
@@ -353,8 +354,8 @@ func (r *blueprintsResource) Create(ctx context.Context, req resource.CreateRequ
 
 // createBlueprints creates the given kinds in Ocean's stages: every blueprint
 // bare first, then their relations, so relation targets always exist
-// (port-api.md §1.5, "How Ocean creates blueprints"). It returns the kinds
-// created so far.
+// (internal/port/API-NOTES.md "Creating blueprints in stages"). It returns the
+// kinds created so far.
 func createBlueprints(ctx context.Context, client *port.Client, desired blueprint.Set, kinds []blueprint.Kind) ([]blueprint.Kind, error) {
 	var created []blueprint.Kind
 	for _, k := range kinds {

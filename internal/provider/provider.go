@@ -321,7 +321,8 @@ func (p *harborportProvider) Configure(ctx context.Context, req provider.Configu
 		return
 	}
 	// Check the credentials now, so a typo is one clear error before any
-	// resource does work (Port answers 401 to bad client credentials, port-api.md §1.2).
+	// resource does work (Port answers 401 to bad client credentials,
+	// internal/port/API-NOTES.md "Authentication and token lifetime").
 	if err := pc.Authenticate(ctx); err != nil {
 		if port.IsUnauthorized(err) || port.IsNotFound(err) {
 			// At the client ID, not the secret: terraform prints the source
@@ -359,8 +360,8 @@ func (p *harborportProvider) Configure(ctx context.Context, req provider.Configu
 		return
 	}
 	// Harbor serves wrong credentials as anonymous rather than failing
-	// (harbor-api.md §1), so without this check a typo would sync an empty
-	// registry and delete the catalog.
+	// (internal/harbor/API-NOTES.md "Authentication and CSRF"), so without this check a
+	// typo would sync an empty registry and delete the catalog.
 	info, err := hc.Verify(ctx)
 	switch {
 	case errors.Is(err, harbor.ErrBadCredentials):

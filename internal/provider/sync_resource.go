@@ -37,7 +37,8 @@ var (
 // NewSyncResource returns harborport_sync: a full resync of Harbor into Port
 // whose plan shows exactly what apply writes.
 //
-// How plan and apply agree (design.md "Plan and apply", terraform-notes.md):
+// How plan and apply agree (internal/DESIGN.md "Plan and apply";
+// internal/provider/TERRAFORM-NOTES.md "ModifyPlan runs twice"):
 // live data enters only in Read, which stores the computed changeset in
 // private state; ModifyPlan renders that changeset (deterministic, because it
 // runs again at apply with the same inputs); Update applies exactly it.

@@ -42,12 +42,14 @@ var (
 
 // NewWebhookResource returns harborport_webhook: one Harbor webhook policy
 // per project, pointing at the listener. Harbor has no system-wide policy
-// (harbor-api.md §6.3, goharbor/harbor#21370), so new projects need one too.
+// (internal/harbor/API-NOTES.md "Webhook policies"; goharbor/harbor#21370), so
+// new projects need one too.
 //
-// Same contract as harborport_sync (design.md "Plan and apply",
-// terraform-notes.md): live Harbor data enters only in Read, which stores the
-// pending policy work in private state; ModifyPlan renders it
-// deterministically into `pending` and `policies`; Update applies exactly it.
+// Same contract as harborport_sync (internal/DESIGN.md "Plan and apply";
+// internal/provider/TERRAFORM-NOTES.md "ModifyPlan runs twice"): live Harbor
+// data enters only in Read, which stores the pending policy work in private
+// state; ModifyPlan renders it deterministically into `pending` and `policies`;
+// Update applies exactly it.
 func NewWebhookResource() resource.Resource { return &webhookResource{} }
 
 type webhookResource struct{ data *providerData }
@@ -67,7 +69,7 @@ type webhookModel struct {
 }
 
 // harborEventTypes are the webhook-deliverable types of Harbor 2.8+
-// (GET …/webhook/events, real-api-webhook-events.json; harbor-api.md §5).
+// (GET …/webhook/events; internal/harbor/API-NOTES.md "Webhook policies").
 var harborEventTypes = []string{"PUSH_ARTIFACT", "PULL_ARTIFACT", "DELETE_ARTIFACT", "QUOTA_EXCEED", "QUOTA_WARNING",
 	"SCANNING_FAILED", "SCANNING_STOPPED", "SCANNING_COMPLETED", "REPLICATION", "TAG_RETENTION"}
 
@@ -77,7 +79,8 @@ const (
 	// webhookPendingKey holds the policy work computed by the last Read.
 	webhookPendingKey = "pending"
 	// pendingPreviewLimit bounds the planned `pending` map (large computed
-	// maps are slow in the framework, terraform-notes.md); the work itself is not bounded.
+	// maps are slow in the framework, internal/provider/TERRAFORM-NOTES.md
+	// "Large computed maps"); the work itself is not bounded.
 	pendingPreviewLimit = 500
 	// moreKey holds the count of work beyond the preview; project names cannot contain it.
 	moreKey            = "…"
@@ -179,8 +182,9 @@ func (r *webhookResource) Configure(_ context.Context, req resource.ConfigureReq
 
 // checkEndpoint refuses what Harbor would reject or silently rewrite:
 // utils.ParseEndpoint accepts only the literal schemes http and https and
-// keeps scheme://host/path, dropping query, fragment and userinfo (harbor-api.md §5).
-// The message never repeats the URL: it may hold credentials.
+// keeps scheme://host/path, dropping query, fragment and userinfo
+// (internal/harbor/API-NOTES.md "Webhook policies"). The message never repeats
+// the URL: it may hold credentials.
 func checkEndpoint(raw string) string {
 	s := strings.TrimSpace(raw)
 	u, err := url.Parse(s)
@@ -214,7 +218,8 @@ func loopbackHost(raw string) string {
 }
 
 // normalizeEndpoint is the address as Harbor stores it: trimmed, without a
-// trailing '/', rebuilt as scheme://host + path (harbor-api.md §5).
+// trailing '/', rebuilt as scheme://host + path (internal/harbor/API-NOTES.md
+// "Webhook policies").
 func normalizeEndpoint(raw string) string {
 	s := strings.TrimRight(strings.TrimSpace(raw), "/")
 	u, err := url.Parse(s)
@@ -358,7 +363,8 @@ func differences(have, want harbor.WebhookPolicy) []string {
 		if ht.AuthHeader != wt.AuthHeader {
 			out = append(out, "secret")
 		}
-		// Harbor stores an empty http format as "Default" (harbor-api.md §5).
+		// Harbor stores an empty http format as "Default"
+		// (internal/harbor/API-NOTES.md "Webhook policies").
 		if pf := ht.PayloadFormat; pf != wt.PayloadFormat && (pf != "" || wt.PayloadFormat != "Default") {
 			out = append(out, "payload_format")
 		}
@@ -466,7 +472,8 @@ func (r *webhookResource) targets(ctx context.Context, hc *harbor.Client, m webh
 		for i, n := range names {
 			switch err := errs[i]; {
 			case harbor.IsNotFound(err) || harbor.IsForbidden(err):
-				// Harbor answers 403 to non-admins for projects that do not exist (harbor-api.md §2 hints).
+				// Harbor answers 403 to non-admins for projects that do not
+				// exist (internal/harbor/API-NOTES.md "Errors").
 				unresolved[n] = true
 				diags.AddAttributeWarning(path.Root("projects"), "Harbor Project Not Found",
 					fmt.Sprintf("Project %q does not exist in Harbor, or the Harbor user %q cannot see it, so it gets no webhook policy. "+
@@ -533,7 +540,7 @@ func (r *webhookResource) survey(ctx context.Context, hc *harbor.Client, m webho
 			if f := differences(*found, want); len(f) > 0 {
 				res.ops = append(res.ops, policyOp{Project: t.Name, ProjectID: t.ID, Op: opUpdate, ID: id, Fields: f, Before: policyFingerprint(*found)})
 			}
-		default: // same name, not ours (yet): adopt it rather than hit Harbor's 409 (§5)
+		default: // same name, not ours (yet): adopt it rather than hit Harbor's 409 (internal/harbor/API-NOTES.md "Webhook policies")
 			res.ops = append(res.ops, policyOp{Project: t.Name, ProjectID: t.ID, Op: opAdopt, ID: found.ID,
 				Fields: differences(*found, want), Before: policyFingerprint(*found)})
 		}
@@ -601,7 +608,7 @@ func (r *webhookResource) survey(ctx context.Context, hc *harbor.Client, m webho
 // returns the managed policies afterwards. Every op is attempted; failures
 // are reported per project and the rest stays for the next plan. Ops whose
 // policy changed in Harbor since the plan are left alone and named in one
-// warning (conditional apply, DESIGN.md "Conditional apply").
+// warning (conditional apply, internal/DESIGN.md "Conditional apply (two writers)").
 func (r *webhookResource) execute(ctx context.Context, hc *harbor.Client, want harbor.WebhookPolicy, ops []policyOp, base map[string]int64) (map[string]int64, diag.Diagnostics) {
 	ids := make([]int64, len(ops))
 	skips := make([]string, len(ops))
@@ -670,7 +677,8 @@ func (r *webhookResource) executeOne(ctx context.Context, hc *harbor.Client, wan
 		if !harbor.IsConflict(err) {
 			return id, "", err
 		}
-		// Created meanwhile by someone else (Harbor's UNIQUE(name, project_id), §5).
+		// Created meanwhile by someone else (Harbor's UNIQUE(name, project_id),
+		// internal/harbor/API-NOTES.md "Webhook policies").
 		if id, skip, found, lerr := sameNamed(ctx, hc, o.ref(), want); found || lerr != nil {
 			if lerr != nil {
 				return 0, "", fmt.Errorf("%w; then listing the policies to find the existing one failed: %v", err, lerr)
@@ -823,7 +831,8 @@ func managedPolicies(ctx context.Context, m types.Map) (map[string]int64, diag.D
 
 // notificationsWarning: with notification_enable false Harbor sends no
 // webhook at all (config.NotificationEnable is checked in every webhook
-// handler, harbor-api.md §1), so the policies would be inert.
+// handler, internal/harbor/API-NOTES.md "Credential check"), so the policies
+// would be inert.
 func notificationsWarning(info *harbor.Info) diag.Diagnostics {
 	var diags diag.Diagnostics
 	if info != nil && !info.NotificationEnable {

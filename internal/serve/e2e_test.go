@@ -142,7 +142,9 @@ func TestE2E_pushTagScanDelete(t *testing.T) {
 	}
 	e.waitFor("pushed artifact in Port", 10*time.Second, func() bool { _, ok := e.artifact("web", d); return ok })
 
-	// A tag added by pushing the same digest again (Harbor sends no event for tag API calls, harbor-api.md §6.3).
+	// A tag added by pushing the same digest again (Harbor sends no event for
+	// tag API calls, internal/harbor/API-NOTES.md
+	// "Events Harbor does not deliver").
 	if _, err := e.hs.PushArtifact("apps", "web", []string{"stable"}, harborsim.PushOptions{Digest: d}); err != nil {
 		t.Fatal(err)
 	}

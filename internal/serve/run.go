@@ -155,8 +155,9 @@ func Run(ctx context.Context, o Options, log *slog.Logger, ready func(addr strin
 }
 
 // resyncLoop runs a full sync every interval: Harbor drops events after 3
-// failed attempts (harbor-api.md §6.2), so this is what bounds staleness.
-// The deletion threshold guards it as it guards terraform apply.
+// failed attempts (internal/harbor/API-NOTES.md "Webhook delivery"), so this is
+// what bounds staleness. The deletion threshold guards it as it guards
+// terraform apply.
 //
 // While it runs, the engine logs at info what terraform shows under
 // TF_LOG=INFO: per Harbor kind the items read and mapped and the rate (at

@@ -73,7 +73,8 @@ func SetDefaultBlueprints(tb testing.TB, ps *portsim.Server) {
 
 // CreateDefaultBlueprints creates the four default blueprints through the
 // Port client in the provider's stages: every blueprint bare, then the
-// relations (port-api.md §1.5), so relation targets always exist.
+// relations (internal/port/API-NOTES.md "Creating blueprints in stages"), so
+// relation targets always exist.
 func CreateDefaultBlueprints(ctx context.Context, pc *port.Client) error {
 	set := blueprint.Desired(nil)
 	for _, k := range blueprint.Kinds {

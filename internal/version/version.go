@@ -7,5 +7,6 @@ package version
 var Version = "dev"
 
 // UserAgent is what harborport sends to Harbor and Port. Port's ownership
-// bookkeeping and rate-limit classes key on it (design.md "Ownership").
+// bookkeeping and rate-limit classes key on it (internal/port/API-NOTES.md
+// "Ownership and $datasource", "Rate limits").
 func UserAgent() string { return "harborport/" + Version }

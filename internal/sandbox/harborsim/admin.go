@@ -69,7 +69,8 @@ func (s *Server) addUserLocked(u *user) {
 }
 
 // AddRobot creates the system robot "robot$<name>" covering all projects. systemUserList grants
-// system user:list (possible since Harbor 2.12, harbor-api.md §1); without it GET /users is 403.
+// system user:list (possible since Harbor 2.12, internal/harbor/API-NOTES.md "Users"); without
+// it GET /users is 403.
 func (s *Server) AddRobot(name, secret string, systemUserList bool) {
 	full := "robot$" + strings.TrimPrefix(name, "robot$")
 	s.mu.Lock()
@@ -217,7 +218,8 @@ func (s *Server) findArtifactLocked(projectName, repo, ref string) (*repository,
 // push, the artifact (or, with opts.Children, an OCI index plus its untagged child manifests),
 // and moves tags that already pointed elsewhere. Re-pushing a known digest only adds tags; the
 // artifact's push_time stays (real-api-artifact-tags-list.json). Events: one PUSH_ARTIFACT per
-// manifest, children first (tag = child digest), as Harbor fires them (harbor-api.md §6.3).
+// manifest, children first (tag = child digest), as Harbor fires them
+// (internal/harbor/API-NOTES.md "Webhook payloads").
 func (s *Server) PushArtifact(projectName, repo string, tags []string, opts PushOptions) (string, error) {
 	s.mu.Lock()
 	evs, digest, err := s.pushLocked(projectName, repo, tags, opts, true)
@@ -355,7 +357,8 @@ func removeTag(ts []*tag, t *tag) []*tag {
 }
 
 // AddTag attaches a new tag through the API path (POST …/artifacts/{ref}/tags): it fails when the
-// tag exists in the repository and fires no webhook (CREATE_TAG is not deliverable, §5).
+// tag exists in the repository and fires no webhook (CREATE_TAG is not deliverable,
+// internal/harbor/API-NOTES.md "Events Harbor does not deliver").
 func (s *Server) AddTag(projectName, repo, digest, tagName string) error {
 	if err := validateTag(tagName); err != nil {
 		return err
@@ -392,7 +395,8 @@ func (s *Server) DeleteTag(projectName, repo, digest, tagName string) error {
 
 // DeleteArtifact deletes a root artifact (an index takes its otherwise unreferenced children
 // with it). Deleting a child still referenced by an index fails like Harbor's 412. One
-// DELETE_ARTIFACT event for the root only (harbor-api.md §6.3). The repository stays, even empty.
+// DELETE_ARTIFACT event for the root only (internal/harbor/API-NOTES.md "Webhook payloads"). The
+// repository stays, even empty.
 func (s *Server) DeleteArtifact(projectName, repo, digest string) error {
 	s.mu.Lock()
 	r, a, _, err := s.findArtifactLocked(projectName, repo, digest)
@@ -444,9 +448,10 @@ var severityOrder = []string{"Critical", "High", "Medium", "Low", "Negligible", 
 
 // ScanArtifact stores a successful Trivy report with the given counts per severity
 // (e.g. {"High":2,"Low":51}); zero counts are dropped so the summary lists only the severities
-// that occur, and no counts at all means severity "None" with summary {} (harbor-api.md §3.5).
-// Fires SCANNING_COMPLETED. reference is a digest or a tag; scanning by tag puts that tag into
-// the event. See ScanArtifactWithStatus for failed and stopped scans.
+// that occur, and no counts at all means severity "None" with summary {}
+// (internal/harbor/API-NOTES.md "Scan overview"). Fires SCANNING_COMPLETED. reference is a
+// digest or a tag; scanning by tag puts that tag into the event. See ScanArtifactWithStatus for
+// failed and stopped scans.
 func (s *Server) ScanArtifact(projectName, repo, reference string, counts map[string]int) error {
 	return s.ScanArtifactWithStatus(projectName, repo, reference, "Success", counts)
 }

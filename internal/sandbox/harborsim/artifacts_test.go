@@ -39,7 +39,8 @@ func TestRepositoryNameEncoding(t *testing.T) {
 			}
 		})
 	}
-	// addition links carry %252F and can be followed verbatim (harbor-api.md §4)
+	// addition links carry %252F and can be followed verbatim
+	// (internal/harbor/API-NOTES.md "Repository names in paths")
 	var arts []artifactJSON
 	c.req("GET", "/api/v2.0/projects/tfdemo/repositories/team%252Fhello/artifacts", admin, "").json(t, &arts)
 	if h := arts[0].AdditionLinks["build_history"].Href; !strings.Contains(h, "/repositories/team%252Fhello/artifacts/sha256:") {

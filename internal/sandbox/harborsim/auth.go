@@ -20,8 +20,9 @@ func (c secCtx) name() string {
 }
 
 // authenticate resolves Basic credentials. Unknown users, wrong passwords and revoked accounts
-// all fall through to anonymous instead of failing (harbor-api.md §1: every generator returns
-// nil and the request continues as anonymous). Must be called with s.mu held (read).
+// all fall through to anonymous instead of failing (internal/harbor/API-NOTES.md
+// "Authentication and CSRF": every generator returns nil and the request continues as
+// anonymous). Must be called with s.mu held (read).
 func (s *Server) authenticate(r *http.Request) secCtx {
 	name, pass, ok := r.BasicAuth()
 	if !ok {
@@ -58,7 +59,7 @@ const (
 //   - project admins: everything; maintainers: read anything, list/read webhook policies;
 //     developers, guests and authenticated non-members of public projects: read repositories,
 //     artifacts and tags;
-//   - anonymous: read public projects only (harbor-api.md §3.1).
+//   - anonymous: read public projects only (internal/harbor/API-NOTES.md "Projects").
 func (s *Server) can(c secCtx, p *project, action, resource string) bool {
 	if c.sysAdmin() || c.robot() {
 		return true
@@ -88,7 +89,7 @@ func (s *Server) can(c secCtx, p *project, action, resource string) bool {
 // requireProjectAccess mirrors BaseAPI.RequireProjectAccess: permitted → nil; otherwise 401 for
 // anonymous and 403 "forbidden" for authenticated callers. An unknown project counts as project
 // id 0, which only sysadmins (and all-project robots) may touch, so they get the later 404 while
-// everyone else gets 401/403 (harbor-api.md §2).
+// everyone else gets 401/403 (internal/harbor/API-NOTES.md "Errors").
 func (s *Server) requireProjectAccess(c secCtx, p *project, action, resource string) *apiError {
 	if p == nil {
 		if c.sysAdmin() || c.robot() {
@@ -104,7 +105,7 @@ func (s *Server) requireProjectAccess(c secCtx, p *project, action, resource str
 }
 
 // lookupProject resolves {project_name_or_id}: an integer is an id unless X-Is-Resource-Name is
-// true (handler/util.go parseProjectNameOrID, harbor-api.md §3.1).
+// true (handler/util.go parseProjectNameOrID, internal/harbor/API-NOTES.md "Projects").
 func (s *Server) lookupProject(r *http.Request, nameOrID string) (*project, string) {
 	if !strings.EqualFold(r.Header.Get("X-Is-Resource-Name"), "true") {
 		if id, ok := parseID(nameOrID); ok {

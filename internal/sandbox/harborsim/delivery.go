@@ -48,7 +48,8 @@ func (a DeliveryAttempt) OK() bool { return a.Error == "" }
 var ErrDeliveriesPaused = errors.New("webhook deliveries are paused with deliveries pending: call ResumeDeliveries first, or use WaitIdle with a deadline")
 
 // deliveryJob is one policy target × event, formatted once before queueing so that retries and
-// duplicates send identical bytes (HTTPHandler.process, harbor-api.md §6.4).
+// duplicates send identical bytes (HTTPHandler.process, internal/harbor/API-NOTES.md
+// "Webhook payloads").
 type deliveryJob struct {
 	policy      WebhookPolicy
 	target      WebhookTarget
@@ -97,9 +98,9 @@ func newDeliverer(opts DeliveryOptions) *deliverer {
 }
 
 // newDeliveryClient mirrors src/common/http/transport.go: proxy from the environment, 10 s TLS
-// handshake, and an insecure variant for skip_cert_verify targets (harbor-api.md §6.1).
-// User-Agent and Accept-Encoding are left to net/http, which yields the captured
-// "Go-http-client/1.1" and "gzip".
+// handshake, and an insecure variant for skip_cert_verify targets
+// (internal/harbor/API-NOTES.md "Webhook delivery"). User-Agent and Accept-Encoding are left
+// to net/http, which yields the captured "Go-http-client/1.1" and "gzip".
 func newDeliveryClient(opts DeliveryOptions, insecure bool) *http.Client {
 	base, ok := http.DefaultTransport.(*http.Transport)
 	if !ok {

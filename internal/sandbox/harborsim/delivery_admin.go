@@ -12,7 +12,8 @@ import (
 )
 
 // deliverEvent turns one event into delivery jobs: one per enabled, matching policy × http
-// target (SendHookWithPolicies, harbor-api.md §5). Slack targets are not simulated.
+// target (SendHookWithPolicies, internal/harbor/API-NOTES.md "Webhook delivery"). Slack
+// targets are not simulated.
 func (s *Server) deliverEvent(ev Event) {
 	pols := s.MatchingPolicies(ev)
 	if len(pols) == 0 {

@@ -7,8 +7,9 @@ import (
 
 // DeliveryOptions configures webhook delivery. The zero value behaves like Harbor v2.15.2's
 // jobservice: asynchronous, 3 s HTTP timeout, 3 attempts with gocraft/work's backoff
-// (harbor-api.md §6.2). The remaining knobs exist to make tests fast and to inject the
-// disorder a real Harbor produces (concurrent jobs, retries of slow 2xx replies).
+// (internal/harbor/API-NOTES.md "Webhook delivery"). The remaining knobs exist to make tests
+// fast and to inject the disorder a real Harbor produces (concurrent jobs, retries of slow
+// 2xx replies).
 type DeliveryOptions struct {
 	// Disabled turns delivery off: events still reach Subscribe callbacks, nothing is POSTed.
 	Disabled bool
@@ -68,7 +69,7 @@ func (o DeliveryOptions) withDefaults() DeliveryOptions {
 
 // harborBackoff is gocraft/work's defaultBackoffCalculator (goharbor/work@v0.5.1-patch
 // worker.go): fails⁴ + 15 + rand(30)·(fails+1) seconds, fails counting the failed attempts so
-// far (harbor-api.md §6.2). r is rand(30), i.e. 0..29.
+// far (internal/harbor/API-NOTES.md "Webhook delivery"). r is rand(30), i.e. 0..29.
 func harborBackoff(fails, r int, scale float64) time.Duration {
 	if scale <= 0 {
 		return 0

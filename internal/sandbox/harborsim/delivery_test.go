@@ -111,7 +111,8 @@ func TestDeliveryTimeout(t *testing.T) {
 }
 
 // TestDeliveryOnlyToMatchingEnabledPolicies: disabled policies, other event types, other
-// projects, notification off, and the non-deliverable tag operations send nothing (§5, §6.3).
+// projects, notification off, and the non-deliverable tag operations send nothing
+// (internal/harbor/API-NOTES.md "Webhook delivery", "Events Harbor does not deliver").
 func TestDeliveryOnlyToMatchingEnabledPolicies(t *testing.T) {
 	rcv := newReceiver(t, false, nil)
 	c := oneProject(t, fast(DeliveryOptions{}))
@@ -145,7 +146,7 @@ func TestDeliveryOnlyToMatchingEnabledPolicies(t *testing.T) {
 }
 
 // TestDeliveryMultiArchIndex: N children + the index = N+1 PUSH_ARTIFACT, children first with
-// tag = child digest and an @digest URL (harbor-api.md §6.3).
+// tag = child digest and an @digest URL (internal/harbor/API-NOTES.md "Webhook payloads").
 func TestDeliveryMultiArchIndex(t *testing.T) {
 	rcv := newReceiver(t, false, nil)
 	c := oneProject(t, Options{ExternalURL: "https://harbor.example", Delivery: DeliveryOptions{Workers: 1}})

@@ -6,7 +6,7 @@
 // page_size above 100 is a 422, nested repository names must be URL-encoded twice, index children
 // are hidden from artifact lists, never-pulled times are "0001-01-01T00:00:00.000Z", and error
 // bodies are {"errors":[{"code","message"}]} followed by a newline. Behaviour is cited to
-// /work/shared/reference/harbor-api.md (§ numbers) and goharbor/harbor@v2.15.2 sources.
+// internal/harbor/API-NOTES.md (by section name) and goharbor/harbor@v2.15.2 sources.
 //
 // State is changed through the Go admin API (CreateProject, PushArtifact, ScanArtifact, ...) or the
 // same operations under POST /_sim/... (JSON), never through Harbor's own write endpoints except the
@@ -17,7 +17,8 @@
 // whose event_types match, like Harbor's jobservice: asynchronously, in the Default or the
 // structured-mode CloudEvents format (byte-identical to real v2.15.2 captures), with the
 // target's auth_header verbatim, a 3 s timeout and 3 attempts with gocraft/work backoff
-// (harbor-api.md §6). Tag add/delete fires nothing (CREATE_TAG/DELETE_TAG are not deliverable).
-// DeliveryOptions scales the backoff and injects reordering and duplicates; DeliveryLog, WaitIdle,
-// Flush, PauseDeliveries and Close control and observe delivery. Call Close when done.
+// (internal/harbor/API-NOTES.md "Webhook delivery"). Tag add/delete fires nothing
+// (CREATE_TAG/DELETE_TAG are not deliverable). DeliveryOptions scales the backoff and injects
+// reordering and duplicates; DeliveryLog, WaitIdle, Flush, PauseDeliveries and Close control and
+// observe delivery. Call Close when done.
 package harborsim

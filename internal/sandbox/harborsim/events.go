@@ -19,7 +19,8 @@ type Event struct {
 	RepoCreated time.Time // zero when the repository row no longer exists
 	Digest      string
 	// Tag is the first tag of the event, or the digest when there is none (artifact events,
-	// harbor-api.md §6.3); for scans it is the scanned tag or "" when scanned by digest.
+	// internal/harbor/API-NOTES.md "Webhook payloads"); for scans it is the scanned tag or ""
+	// when scanned by digest.
 	Tag  string
 	Tags []string
 	// ScanOverview is set for SCANNING_* events, keyed by report MIME type.
@@ -68,7 +69,7 @@ type WebhookTarget struct {
 
 // MatchingPolicies returns the enabled policies of the event's project whose event_types contain
 // the event type. It returns nil when notification is disabled: Harbor then sends nothing
-// (harbor-api.md §1).
+// (internal/harbor/API-NOTES.md "Credential check").
 func (s *Server) MatchingPolicies(ev Event) []WebhookPolicy {
 	if !*s.opts.NotificationEnable {
 		return nil

@@ -46,7 +46,7 @@ type artifactView struct {
 
 // parseAcceptVulnerabilities keeps only the two honoured MIME types, in the caller's order, and
 // falls back to the swagger default (v1.1 first) when none is given (handler/util.go
-// parseScanReportMimeTypes, harbor-api.md §3.5).
+// parseScanReportMimeTypes, internal/harbor/API-NOTES.md "Scan overview").
 func parseAcceptVulnerabilities(h string) []string {
 	var out []string
 	for _, m := range strings.Split(h, ",") {
@@ -116,7 +116,7 @@ func (t *tag) json() tagJSON {
 func (sr *scanReport) summaryJSON() *reportSummary {
 	if sr.status != "Success" {
 		// Error/Stopped reports carry no summary, severity or scanner and 0 % complete
-		// (examples/webhook-default-scanning-{failed,stopped}.json).
+		// (internal/listener/testdata/webhook-default-scanning-{failed,stopped}.json).
 		return &reportSummary{Duration: int64(sr.end.Sub(sr.start).Seconds()), EndTime: dt(sr.end),
 			ReportID: sr.reportID, ScanStatus: sr.status, StartTime: dt(sr.start)}
 	}
@@ -189,7 +189,8 @@ func compileArtifactFilter(q *query) (*artifactFilter, *apiError) {
 
 func (f *artifactFilter) keep(a *artifact, q *query) bool {
 	// Default base collection: tagged artifacts plus untagged ones nobody references, i.e. index
-	// children are hidden unless base=* (setBaseQuery, harbor-api.md §3.4).
+	// children are hidden unless base=* (setBaseQuery, internal/harbor/API-NOTES.md
+	// "Artifacts").
 	if !f.all && a.parents > 0 && len(a.tags) == 0 {
 		return false
 	}
@@ -240,7 +241,8 @@ func handleListArtifacts(s *Server, r *http.Request, c secCtx, pp params) reply 
 		repo, _ = s.findRepoLocked(p.name, name)
 	}
 	if repo == nil {
-		// ListArtifacts never checks that the repository exists (harbor-api.md §2).
+		// ListArtifacts never checks that the repository exists (internal/harbor/API-NOTES.md
+		// "Errors").
 		return paged([]artifactJSON{}, 0, lp)
 	}
 	// Fast path: default filters and order need no sort, only a walk over this repository.

@@ -21,7 +21,7 @@ func projectCol(p *project, key string) (field, bool) {
 	return field{}, false
 }
 
-// GET /projects (harbor-api.md §3.1; handler/project.go ListProjects).
+// GET /projects (internal/harbor/API-NOTES.md "Projects"; handler/project.go ListProjects).
 func handleListProjects(s *Server, r *http.Request, c secCtx, _ params) reply {
 	lp, err := parseListParams(r.URL.Query())
 	if err != nil {

@@ -57,7 +57,8 @@ func listRepos(src []*repository, lp *listParams, keep func(*repository) bool) (
 	return out, int64(len(rows))
 }
 
-// GET /projects/{project_name}/repositories: the path takes a name only (harbor-api.md §3.3).
+// GET /projects/{project_name}/repositories: the path takes a name only
+// (internal/harbor/API-NOTES.md "Repositories").
 func handleListRepositories(s *Server, r *http.Request, c secCtx, pp params) reply {
 	p := s.projByName[pp["project_name"]]
 	if err := s.requireProjectAccess(c, p, actList, resRepo); err != nil {
@@ -89,7 +90,8 @@ func handleListAllRepositories(s *Server, r *http.Request, c secCtx, _ params) r
 	return paged(out, total, lp)
 }
 
-// GET /projects/{project_name}/repositories/{repository_name} (name double-encoded, §4).
+// GET /projects/{project_name}/repositories/{repository_name} (name double-encoded,
+// internal/harbor/API-NOTES.md "Repository names in paths").
 func handleGetRepository(s *Server, r *http.Request, c secCtx, pp params) reply {
 	p := s.projByName[pp["project_name"]]
 	if err := s.requireProjectAccess(c, p, actRead, resRepo); err != nil {

@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// GET /ping: no auth, 200 text/plain "Pong" (harbor-api.md §1).
+// GET /ping: no auth, 200 text/plain "Pong" (internal/harbor/API-NOTES.md
+// "Authentication and CSRF").
 func handlePing(_ *Server, _ *http.Request, _ secCtx, _ params) reply {
 	return reply{status: http.StatusOK, text: "Pong"}
 }

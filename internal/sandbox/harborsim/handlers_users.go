@@ -25,7 +25,7 @@ func userCol(u *user, key string) (field, bool) {
 
 // GET /users needs system user:list: a sysadmin, or a robot granted it (Harbor >= 2.12).
 // Anonymous → 401; anyone else → 403 whose message is the caller's username (RequireSystemAccess
-// in handler/base.go, harbor-api.md §3.2).
+// in handler/base.go, internal/harbor/API-NOTES.md "Users").
 func handleListUsers(s *Server, r *http.Request, c secCtx, _ params) reply {
 	if !c.authenticated() {
 		return fail(errUnauthorized())

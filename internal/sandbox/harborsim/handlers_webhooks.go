@@ -85,7 +85,7 @@ type policyBody struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	Creator     string          `json:"creator"`
-	Enabled     bool            `json:"enabled"` // omitted → false (harbor-api.md §5)
+	Enabled     bool            `json:"enabled"` // omitted → false (internal/harbor/API-NOTES.md "Webhook policies")
 	EventTypes  []string        `json:"event_types"`
 	Targets     []webhookTarget `json:"targets"`
 }
@@ -107,8 +107,9 @@ func decodePolicy(r *http.Request) (*policyBody, *apiError) {
 	return &b, nil
 }
 
-// validatePolicy mirrors handler/webhook.go validateEventTypes + validateTargets (§5). It
-// normalises target addresses to scheme://host/path and defaults an http payload format.
+// validatePolicy mirrors handler/webhook.go validateEventTypes + validateTargets
+// (internal/harbor/API-NOTES.md "Webhook policies"). It normalises target addresses to
+// scheme://host/path and defaults an http payload format.
 func validatePolicy(b *policyBody) *apiError {
 	if len(b.EventTypes) == 0 {
 		return errBadRequest("empty event type")
@@ -127,7 +128,8 @@ func validatePolicy(b *policyBody) *apiError {
 		if err != nil {
 			return errBadRequest("%v", err)
 		}
-		// Query, fragment and userinfo are dropped (SSRF fix, harbor-api.md §5).
+		// Query, fragment and userinfo are dropped (SSRF fix, internal/harbor/API-NOTES.md
+		// "Webhook policies").
 		t.Address = u.Scheme + "://" + u.Host + u.Path
 		if !contains(notifyTypes, t.Type) {
 			return errBadRequest("unsupported target type %s with policy %s", t.Type, b.Name)
@@ -174,7 +176,7 @@ func policyNameTaken(p *project, name string, except int64) bool {
 }
 
 // POST /projects/{project_name_or_id}/webhook/policies → 201, empty body,
-// Location: <request path>/<id> (harbor-api.md §5).
+// Location: <request path>/<id> (internal/harbor/API-NOTES.md "Webhook policies").
 func handleCreatePolicy(s *Server, r *http.Request, c secCtx, pp params) reply {
 	p, key := s.lookupProject(r, pp["project_name_or_id"])
 	if err := s.requireProjectAccess(c, p, actCreate, resPolicy); err != nil {

@@ -22,7 +22,7 @@ type user struct {
 	created   time.Time
 	updated   time.Time
 	isRobot   bool
-	robotList bool  // robot holds system user:list (Harbor >= 2.12, harbor-api.md §1)
+	robotList bool  // robot holds system user:list (Harbor >= 2.12, internal/harbor/API-NOTES.md "Users")
 	ver       int64 // Options.StampVersions (versions.go)
 }
 
@@ -30,7 +30,7 @@ type project struct {
 	id         int64
 	name       string
 	ownerID    int64
-	metadata   map[string]string // all values are strings (harbor-api.md §3.1)
+	metadata   map[string]string // all values are strings (internal/harbor/API-NOTES.md "Projects")
 	created    time.Time
 	updated    time.Time
 	members    map[int64]int          // user id -> role
@@ -51,8 +51,9 @@ type repository struct {
 	created     time.Time
 	updated     time.Time
 	// arts holds every artifact (index children included) in ascending (push_time, id) order,
-	// which is Harbor's default list order reversed (-push_time,-id, harbor-api.md §2). Pushes
-	// append, so the default listing needs no sort.
+	// which is Harbor's default list order reversed (-push_time,-id,
+	// internal/harbor/API-NOTES.md "Sort orders"). Pushes append, so the default listing needs
+	// no sort.
 	arts     []*artifact
 	byDigest map[string]*artifact
 	byTag    map[string]*tag
@@ -61,7 +62,7 @@ type repository struct {
 }
 
 // visibleCount is artifact_count: Harbor counts with the default base filter, so index children
-// are excluded (harbor-api.md §3.4).
+// are excluded (internal/harbor/API-NOTES.md "Artifacts").
 func (r *repository) visibleCount() int64 { return int64(len(r.arts) - r.children) }
 
 type artifact struct {

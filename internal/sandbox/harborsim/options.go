@@ -16,14 +16,15 @@ type Options struct {
 	// for wall-clock behaviour.
 	Clock func() time.Time
 	// NotificationEnable is systeminfo.notification_enable (default true). Harbor sends no
-	// webhooks at all when it is false (harbor-api.md §1).
+	// webhooks at all when it is false (internal/harbor/API-NOTES.md "Credential check").
 	NotificationEnable *bool
 	// Version is systeminfo.harbor_version (default "v2.15.2-080b0220").
 	Version string
 	// ExternalURL overrides systeminfo.external_url (default "http://" + request Host).
 	ExternalURL string
 	// ScanReportMimeType is the MIME type scan reports are stored under. Default is Trivy's
-	// "application/vnd.security.vulnerability.report; version=1.1" (harbor-api.md §3.5).
+	// "application/vnd.security.vulnerability.report; version=1.1"
+	// (internal/harbor/API-NOTES.md "Scan overview").
 	ScanReportMimeType string
 	// NoScanner simulates a Harbor without a scanner: no "vulnerabilities" addition link and
 	// ScanArtifact fails (the real capture real-api-artifacts-list.json came from such an instance).
@@ -37,7 +38,8 @@ type Options struct {
 	StampVersions bool
 }
 
-// Scan report MIME types honoured by X-Accept-Vulnerabilities (harbor-api.md §3.5).
+// Scan report MIME types honoured by X-Accept-Vulnerabilities (internal/harbor/API-NOTES.md
+// "Scan overview").
 const (
 	MimeTypeGenericVulnerabilityReport = "application/vnd.security.vulnerability.report; version=1.1"
 	MimeTypeNativeReport               = "application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0"

@@ -36,7 +36,8 @@ func parseListParams(v url.Values) (*listParams, *apiError) {
 		case err != nil:
 			msgs = append(msgs, fmt.Sprintf("page_size in query must be of type int64: %q", raw))
 		case n > 100:
-			// Swagger `maximum: 100`; page_size=0 passes and means "no LIMIT" (harbor-api.md §2).
+			// Swagger `maximum: 100`; page_size=0 passes and means "no LIMIT"
+			// (internal/harbor/API-NOTES.md "Paging").
 			msgs = append(msgs, "page_size in query should be less than or equal to 100")
 		default:
 			lp.pageSize = n
@@ -88,7 +89,8 @@ func boolParam(v url.Values, name string, def bool) bool {
 
 // setPagingHeaders writes X-Total-Count and Link exactly like BaseAPI.Links + lib.Links.String:
 // relative URL (request path + query with page/page_size set), query URL-unescaped, entries
-// `<URL>; rel="prev"` and `<URL>; rel="next"` joined by " , " (harbor-api.md §2).
+// `<URL>; rel="prev"` and `<URL>; rel="next"` joined by " , " (internal/harbor/API-NOTES.md
+// "Paging").
 func setPagingHeaders(w http.ResponseWriter, r *http.Request, total int64, lp *listParams) {
 	w.Header().Set("X-Total-Count", strconv.FormatInt(total, 10))
 	if lp == nil || lp.pageSize == 0 {

@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// apiError is one Harbor error. Codes and their statuses follow src/lib/errors (harbor-api.md §2).
+// apiError is one Harbor error. Codes and their statuses follow src/lib/errors
+// (internal/harbor/API-NOTES.md "Errors").
 type apiError struct {
 	status  int
 	code    string
@@ -49,7 +50,7 @@ func errorBody(code, message string) []byte {
 func writeError(w http.ResponseWriter, e *apiError) {
 	msg := e.message
 	if e.status >= 500 {
-		msg = "internal server error" // Harbor rewrites every 5xx message (harbor-api.md §2)
+		msg = "internal server error" // Harbor rewrites every 5xx message (internal/harbor/API-NOTES.md "Errors")
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(e.status)
@@ -72,7 +73,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // dateTime marshals like strfmt.DateTime: RFC3339 with milliseconds, in UTC; the zero time is
-// "0001-01-01T00:00:00.000Z" (never-pulled artifacts, harbor-api.md §3.4).
+// "0001-01-01T00:00:00.000Z" (never-pulled artifacts, internal/harbor/API-NOTES.md "Artifacts").
 type dateTime time.Time
 
 const millisFormat = "2006-01-02T15:04:05.000Z07:00"

@@ -71,7 +71,8 @@ func init() {
 
 // match finds the route for a decoded path. Matching works on r.URL.Path, i.e. after one round
 // of percent-decoding, so a single-encoded "a%2Fb" becomes two segments and misses every route,
-// exactly as real Harbor behind nginx answers `path … was not found` (harbor-api.md §4).
+// exactly as real Harbor behind nginx answers `path … was not found`
+// (internal/harbor/API-NOTES.md "Errors").
 func match(method, path string) (*route, params, []string) {
 	rest := strings.TrimPrefix(path, apiPrefix)
 	segs := strings.Split(strings.Trim(rest, "/"), "/")
@@ -127,7 +128,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// CSRF (src/server/middleware/csrf/csrf.go): skipped for API clients unless a session
-	// cookie is present; a cookie jar therefore turns every write into a 403 (harbor-api.md §1).
+	// cookie is present; a cookie jar therefore turns every write into a 403
+	// (internal/harbor/API-NOTES.md "Authentication and CSRF").
 	if isWrite(r.Method) {
 		if _, err := r.Cookie("sid"); err == nil {
 			writeError(w, errForbidden("CSRF token invalid"))

@@ -7,7 +7,7 @@ import (
 )
 
 // scanEventTypes maps a finished scan's status to the webhook it fires
-// (src/controller/event/topic.go; harbor-api.md §6.3).
+// (src/controller/event/topic.go; internal/harbor/API-NOTES.md "Webhook payloads").
 var scanEventTypes = map[string]string{
 	"Success": "SCANNING_COMPLETED",
 	"Error":   "SCANNING_FAILED",
@@ -18,8 +18,9 @@ var scanEventTypes = map[string]string{
 // Success), "Error" (SCANNING_FAILED) or "Stopped" (SCANNING_STOPPED). The report replaces any
 // earlier one. Counts are only allowed for Success (see ScanArtifact); an unsuccessful report
 // has no summary, an empty severity and complete_percent 0, as in
-// examples/webhook-default-scanning-{failed,stopped}.json. reference is a digest or a tag;
-// scanning by tag puts that tag into the event, by digest the event has no tag.
+// internal/listener/testdata/webhook-default-scanning-{failed,stopped}.json. reference is a
+// digest or a tag; scanning by tag puts that tag into the event, by digest the event has no
+// tag.
 func (s *Server) ScanArtifactWithStatus(projectName, repo, reference, status string, counts map[string]int) error {
 	if s.opts.NoScanner {
 		return errors.New("no scanner is configured (Options.NoScanner)")
@@ -55,7 +56,7 @@ func (s *Server) ScanArtifactWithStatus(projectName, repo, reference, status str
 	s.scanLocked(a, clean)
 	a.scan.status = status
 	ev := s.artifactEvent(evType, s.opts.AdminUser, a, nil)
-	ev.Tag = "" // scanned by digest: Harbor omits resources[0].tag (harbor-api.md §6.3)
+	ev.Tag = "" // scanned by digest: Harbor omits resources[0].tag (internal/harbor/API-NOTES.md "Webhook payloads")
 	if t != nil {
 		ev.Tag, ev.Tags = t.name, []string{t.name}
 	}

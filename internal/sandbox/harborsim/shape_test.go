@@ -2,15 +2,15 @@ package harborsim
 
 import (
 	"encoding/json"
-	"os"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
 )
 
-// refDir holds the captures from a real Harbor v2.15.2 (harbor-api.md §9).
-const refDir = "/work/shared/reference/examples/"
+// captureDirs hold the captures from a real Harbor v2.15.2 (internal/harbor/API-NOTES.md
+// "Captured responses"): API answers beside the client, webhook deliveries beside the listener.
+var captureDirs = []string{"../../harbor/testdata/", "../../listener/testdata/"}
 
 // dynamicKeys are maps keyed by data, not schema; their key sets are not compared.
 var dynamicKeys = map[string]bool{"metadata": true, "addition_links": true, "config": true, "scan_overview": true, "summary": true}
@@ -112,10 +112,7 @@ func TestShapesMatchRealCaptures(t *testing.T) {
 	}
 	for _, tt := range cases {
 		t.Run(tt.capture, func(t *testing.T) {
-			raw, err := os.ReadFile(refDir + tt.capture)
-			if err != nil {
-				t.Skip("reference captures not available:", err)
-			}
+			raw := readCapture(t, tt.capture)
 			r := c.req("GET", tt.path, admin, "")
 			if r.status != 200 {
 				t.Fatalf("%d %s", r.status, r.body)

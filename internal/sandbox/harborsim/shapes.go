@@ -114,7 +114,7 @@ type tagJSON struct {
 }
 
 // reportSummary is NativeReportSummary; the inner summary map holds only the severities that
-// occur and is {} when there are none (harbor-api.md §3.5).
+// occur and is {} when there are none (internal/harbor/API-NOTES.md "Scan overview").
 type reportSummary struct {
 	CompletePercent int64        `json:"complete_percent,omitempty"`
 	Duration        int64        `json:"duration,omitempty"`

@@ -8,8 +8,9 @@ import (
 )
 
 // Webhook payload shapes, field order and omitempty as in goharbor/harbor v2.15.2
-// src/pkg/notifier/model/event.go (harbor-api.md §6.3); checked byte for byte against the real
-// captures examples/real-webhook-*.json by webhook_payload_test.go.
+// src/pkg/notifier/model/event.go (internal/harbor/API-NOTES.md "Webhook payloads"); checked
+// byte for byte against the real captures internal/listener/testdata/real-webhook-*.json by
+// webhook_payload_test.go.
 
 type whPayload struct {
 	Type      string       `json:"type"`
@@ -42,14 +43,15 @@ type whRepository struct {
 	RepoType     string `json:"repo_type"`
 }
 
-// whScan is event_data.scan, present on SCANNING_* since v2.11 (harbor-api.md §6.3, §10).
+// whScan is event_data.scan, present on SCANNING_* since v2.11 (internal/harbor/API-NOTES.md
+// "Webhook payloads", "Version differences").
 type whScan struct {
 	ScanType string `json:"scan_type"`
 }
 
 // whScanSummary is vuln.NativeReportSummary as marshalled by encoding/json (no go-swagger):
 // every field present, times RFC3339 without fraction, scanner omitted when unknown
-// (examples/webhook-default-scanning-*.json).
+// (internal/listener/testdata/webhook-default-scanning-*.json).
 type whScanSummary struct {
 	ReportID        string         `json:"report_id"`
 	ScanStatus      string         `json:"scan_status"`
@@ -70,7 +72,7 @@ type whVulnSummary struct {
 
 // ceEnvelope is the structured-mode CloudEvent Harbor writes with cloudevents/sdk-go
 // (src/pkg/notifier/formats/cloudevents.go): attributes, then data, then the extensions in
-// name order, exactly as in examples/real-webhook-cloudevents-*.json.
+// name order, exactly as in internal/listener/testdata/real-webhook-cloudevents-*.json.
 type ceEnvelope struct {
 	SpecVersion     string       `json:"specversion"`
 	ID              string       `json:"id"`
@@ -83,13 +85,14 @@ type ceEnvelope struct {
 	RequestID       string       `json:"requestid"`
 }
 
-// Content types as captured (harbor-api.md §6.1).
+// Content types as captured (internal/harbor/API-NOTES.md "Webhook delivery").
 const (
 	contentTypeDefault     = "application/json"
 	contentTypeCloudEvents = "application/cloudevents+json"
 )
 
-// cloudEventTypes is eventTypeMapping in formats/cloudevents.go (harbor-api.md §6.4).
+// cloudEventTypes is eventTypeMapping in formats/cloudevents.go (internal/harbor/API-NOTES.md
+// "Webhook payloads").
 var cloudEventTypes = map[string]string{
 	"PUSH_ARTIFACT":      "harbor.artifact.pushed",
 	"PULL_ARTIFACT":      "harbor.artifact.pulled",
@@ -172,7 +175,8 @@ func rfc3339(t time.Time) string { return t.UTC().Truncate(time.Second).Format(t
 func formatDefault(p *whPayload) ([]byte, error) { return json.Marshal(p) }
 
 // formatCloudEvents renders the structured-mode CloudEvent for one policy target. id is new per
-// policy target; requestid is the X-Request-Id of the triggering request (harbor-api.md §6.4).
+// policy target; requestid is the X-Request-Id of the triggering request
+// (internal/harbor/API-NOTES.md "Webhook payloads").
 func formatCloudEvents(p *whPayload, projectID, policyID int64, id, requestID string) ([]byte, error) {
 	ceType, ok := cloudEventTypes[p.Type]
 	if !ok {

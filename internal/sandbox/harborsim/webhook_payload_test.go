@@ -67,7 +67,8 @@ func TestPayloadBytesMatchRealCaptures(t *testing.T) {
 	}
 }
 
-// TestPayloadRules pins the rules that the captures alone do not cover (harbor-api.md §6.3).
+// TestPayloadRules pins the rules that the captures alone do not cover
+// (internal/harbor/API-NOTES.md "Webhook payloads").
 func TestPayloadRules(t *testing.T) {
 	d := "sha256:" + strings.Repeat("ab", 32)
 	base := Event{OccurAt: time.Unix(1795855167, 0), Operator: "admin", ProjectName: "test", RepoName: "test/alpine/helm",

@@ -42,10 +42,11 @@ func (s *Server) ExpireTokens() {
 	s.auth.current = ""
 }
 
-// postAccessToken: POST /v1/auth/access_token (port-api.md §1.2). Body
-// {clientId, clientSecret}, both required, additionalProperties false.
-// "Only one token is active per credential set at a time: re-requesting
-// before expiry returns the same token with its remaining lifetime".
+// postAccessToken: POST /v1/auth/access_token (internal/port/API-NOTES.md
+// "Authentication and token lifetime"). Body {clientId, clientSecret}, both
+// required, additionalProperties false. "Only one token is active per
+// credential set at a time: re-requesting before expiry returns the same token
+// with its remaining lifetime".
 func (s *Server) postAccessToken(c *call) (int, any, error) {
 	body, err := c.object()
 	if err != nil {
@@ -91,7 +92,8 @@ func tokenBody(tok string, left time.Duration) map[string]any {
 }
 
 // fakeJWT builds an unsigned-looking JWT whose payload carries isMachine like
-// Port's (port-api.md §1.2); clients must treat it as opaque.
+// Port's (internal/port/API-NOTES.md "Authentication and token lifetime");
+// clients must treat it as opaque.
 func fakeJWT(iat, exp time.Time, seq int, nonce uint64) string {
 	enc := base64.RawURLEncoding
 	header, _ := json.Marshal(map[string]any{"alg": "HS256", "typ": "JWT"})

@@ -45,7 +45,7 @@ func TestAccessToken(t *testing.T) {
 }
 
 // Re-requesting before expiry returns the same token with its remaining
-// lifetime (port-api.md §1.2).
+// lifetime (internal/port/API-NOTES.md "Authentication and token lifetime").
 func TestTokenReuseAndExpiry(t *testing.T) {
 	h := newHarness(t)
 	first := h.token

@@ -9,9 +9,10 @@ import (
 )
 
 // Blueprint body validation: spec POST/PUT/PATCH /v1/blueprints
-// (port-api.md §1.5). The top level is additionalProperties: true in the
-// spec, so unknown top-level keys are accepted and dropped (INFERRED: not
-// stored); schema and relation items are additionalProperties: false.
+// (internal/port/API-NOTES.md "Blueprints"). The top level is
+// additionalProperties: true in the spec, so unknown top-level keys are accepted
+// and dropped (INFERRED: not stored); schema and relation items are
+// additionalProperties: false.
 
 type bpMode int
 
@@ -389,7 +390,8 @@ func compileBlueprint(def map[string]any, targetExists func(string) bool) (*bpSp
 		rs.required, _ = r["required"].(bool)
 		rs.many, _ = r["many"].(bool)
 		if rs.target != id && !targetExists(rs.target) {
-			// port-api.md §1.3: relation to a missing blueprint → 404 not_found.
+			// internal/port/API-NOTES.md "Blueprints": relation to a missing
+			// blueprint → 404 not_found.
 			return nil, blueprintNotFound(rs.target)
 		}
 		if _, clash := sp.props[rid]; clash {

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Blueprint routes (port-api.md §1.5).
+// Blueprint routes (internal/port/API-NOTES.md "Blueprints").
 
 func (s *Server) listBlueprints(c *call) (int, any, error) {
 	s.mu.Lock()
@@ -101,7 +101,8 @@ func (s *Server) updateBlueprint(c *call, mode bpMode) (int, any, error) {
 // saveBlueprint compiles def and inserts or replaces the blueprint. Entity
 // data that no longer fits (removed or retyped properties, removed or
 // reshaped relations) is dropped, as Port drops it (the TF provider's
-// "type change protection" exists because of this: port-api.md §4.1).
+// "type change protection" exists because of this: internal/port/API-NOTES.md
+// "Blueprints").
 func (s *Server) saveBlueprint(def map[string]any, now time.Time, actor string) (*bpRec, error) {
 	id, _ := def["identifier"].(string)
 	spec, err := compileBlueprint(def, func(t string) bool { return s.st.bps[t] != nil })
@@ -164,8 +165,8 @@ func (s *Server) deleteBlueprint(c *call) (int, any, error) {
 		return 0, nil, blueprintNotFound(id)
 	}
 	if n := len(bp.ents); n > 0 {
-		// port-api.md §1.5: "Before deleting a blueprint, make sure all
-		// associated entities have been deleted" → has_dependents.
+		// internal/port/API-NOTES.md "Blueprints": "Before deleting a blueprint, make
+		// sure all associated entities have been deleted" → has_dependents.
 		return 0, nil, hasDependents("Blueprint %q still has %d entities; delete them first, or use DELETE /v1/blueprints/%s/all-entities?delete_blueprint=true", id, n, id)
 	}
 	if refs := s.relationsTargeting(id); len(refs) > 0 {

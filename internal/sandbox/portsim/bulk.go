@@ -6,11 +6,11 @@ import (
 	"net/http"
 )
 
-// bulkUpsert: POST /v1/blueprints/{bp}/entities/bulk (port-api.md §1.6.2).
-// Body {entities: [1..20]} (additionalProperties false); each item must pass
-// the route schema or the whole request is 422. Blueprint-level failures are
-// per entity: 207 with entities[] and errors[] keyed by request index; all
-// succeeded → 200.
+// bulkUpsert: POST /v1/blueprints/{bp}/entities/bulk
+// (internal/port/API-NOTES.md "Bulk upsert"). Body {entities: [1..20]}
+// (additionalProperties false); each item must pass the route schema or the
+// whole request is 422. Blueprint-level failures are per entity: 207 with
+// entities[] and errors[] keyed by request index; all succeeded → 200.
 func (s *Server) bulkUpsert(c *call) (int, any, error) {
 	o, err := c.upsertOpts()
 	if err != nil {
@@ -72,7 +72,7 @@ func (s *Server) bulkUpsert(c *call) (int, any, error) {
 			}
 			ident := in.id
 			if ident == "" {
-				ident = "unknown" // as Port reports unresolved search identifiers (port-api.md §1.6.2)
+				ident = "unknown" // as Port reports unresolved search identifiers (internal/port/API-NOTES.md "Bulk upsert")
 			}
 			errList = append(errList, map[string]any{"identifier": ident, "index": float64(i),
 				"statusCode": float64(ae.status), "error": ae.code, "message": ae.message})
@@ -87,11 +87,11 @@ func (s *Server) bulkUpsert(c *call) (int, any, error) {
 	return status, map[string]any{"ok": len(errList) == 0, "entities": okList, "errors": errList}, nil
 }
 
-// bulkDelete: POST /v1/blueprints/{bp}/bulk/entities/delete (port-api.md
-// §1.6.3). Body {entities: [1..100 identifiers]}. "If any entity has
-// dependent entities and delete_dependents is false, the entire operation
-// will fail and no entities will be deleted." Unknown identifiers are
-// skipped: only deletedEntities is authoritative.
+// bulkDelete: POST /v1/blueprints/{bp}/bulk/entities/delete
+// (internal/port/API-NOTES.md "Deleting entities"). Body {entities: [1..100
+// identifiers]}. "If any entity has dependent entities and delete_dependents is
+// false, the entire operation will fail and no entities will be deleted."
+// Unknown identifiers are skipped: only deletedEntities is authoritative.
 func (s *Server) bulkDelete(c *call) (int, any, error) {
 	cascade, err := c.boolParam("delete_dependents", false, false)
 	if err != nil {

@@ -62,7 +62,7 @@ func TestBulkUpsertShape(t *testing.T) {
 }
 
 // Per-entity failures: 207 with errors keyed by the request index
-// (port-api.md §1.6.2); the others are written.
+// (internal/port/API-NOTES.md "Bulk upsert"); the others are written.
 func TestBulkUpsertPartial(t *testing.T) {
 	h := newHarness(t).withFixtures()
 	h.upsert("repository", map[string]any{"identifier": "r1"})

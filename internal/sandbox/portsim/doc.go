@@ -3,8 +3,8 @@
 //
 // It speaks JSON on its own terms (it does not import harborport's client
 // types) and rejects whatever the real service rejects, as documented in
-// /work/shared/reference/port-api.md §1 and Port's OpenAPI spec
-// (port-openapi.yaml, a copy of https://api.getport.io/swagger/yaml).
+// internal/port/API-NOTES.md and Port's OpenAPI description
+// (https://api.getport.io/swagger/yaml; internal/port/API-NOTES.md "Sources").
 // Where the documents are silent the behaviour is marked INFERRED in a
 // comment beside the code that implements it.
 //

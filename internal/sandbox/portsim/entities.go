@@ -4,7 +4,8 @@ import (
 	"net/http"
 )
 
-// Single-entity routes (port-api.md §1.6.1, §1.6.3).
+// Single-entity routes (internal/port/API-NOTES.md "Writing entities",
+// "Deleting entities").
 
 // blueprintOf looks up the URL's blueprint. Caller holds s.mu.
 func (s *Server) blueprintOf(c *call) (*bpRec, error) {
@@ -148,7 +149,7 @@ func (s *Server) getEntity(c *call) (int, any, error) {
 }
 
 // listEntities: GET /v1/blueprints/{bp}/entities returns every entity,
-// unpaginated (port-api.md §1.6.4).
+// unpaginated (internal/port/API-NOTES.md "Search").
 func (s *Server) listEntities(c *call) (int, any, error) {
 	sel, err := c.selection()
 	if err != nil {
@@ -181,7 +182,8 @@ func (s *Server) countEntities(c *call) (int, any, error) {
 
 // deleteEntity: DELETE …/entities/{id}?delete_dependents=. The spec marks
 // delete_dependents required with default false; the TF provider omits it
-// and works (port-api.md §4.2), so absent means false.
+// and works (internal/port/API-NOTES.md "Port's Terraform provider"), so absent means
+// false.
 func (s *Server) deleteEntity(c *call) (int, any, error) {
 	cascade, err := c.boolParam("delete_dependents", false, false)
 	if err != nil {

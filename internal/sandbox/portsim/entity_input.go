@@ -1,8 +1,9 @@
 package portsim
 
 // Route-level validation of entity bodies: the JSON schema of
-// POST /v1/blueprints/{bp}/entities, its bulk items and PATCH (port-api.md
-// §1.6). Failing it rejects the whole request with 422, bulk included.
+// POST /v1/blueprints/{bp}/entities, its bulk items and PATCH
+// (internal/port/API-NOTES.md "Writing entities"). Failing it rejects the whole
+// request with 422, bulk included.
 
 // optStr is a string field that may be absent, null (PATCH only) or set.
 type optStr struct {
@@ -12,7 +13,7 @@ type optStr struct {
 
 type entityInput struct {
 	id      string         // "" when absent (Port generates one) or a query
-	idQuery map[string]any // "map by property" identifier (port-api.md §1.6.5)
+	idQuery map[string]any // "map by property" identifier (internal/port/API-NOTES.md "Search queries in identifiers and relations")
 	title   optStr
 	icon    optStr
 	team    *[]string // nil when absent

@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// Blueprint-level validation and writes of entities (port-api.md §1.6).
+// Blueprint-level validation and writes of entities (internal/port/API-NOTES.md
+// "Writing entities").
 
 type writeOpts struct {
 	upsert         bool // overwrite an existing entity (required query param)
@@ -33,7 +34,8 @@ func (s *Server) writeEntity(bp *bpRec, in *entityInput, o writeOpts, path strin
 		matches := s.matchIn(bp, q, 2)
 		switch len(matches) {
 		case 0:
-			// port-api.md §1.6.5: "No match → no entity is created".
+			// internal/port/API-NOTES.md "Search queries in identifiers and relations":
+			// "No match → no entity is created".
 			return nil, false, notFound("%s/identifier: the search query matched no entity of blueprint %q", path, bpID)
 		case 1:
 			id = matches[0]
@@ -266,7 +268,8 @@ func (s *Server) checkRelValue(bp *bpRec, path, key string, v any, createMissing
 		if err != nil {
 			return nil, nil, err
 		}
-		// port-api.md §1.6.5: at most 100 matches; a single relation needs exactly one.
+		// internal/port/API-NOTES.md "Search queries in identifiers and relations": at
+		// most 100 matches; a single relation needs exactly one.
 		ids = s.matchIn(tb, q, 101)
 		switch {
 		case !rs.many && len(ids) != 1:
@@ -279,7 +282,8 @@ func (s *Server) checkRelValue(bp *bpRec, path, key string, v any, createMissing
 	for _, id := range ids {
 		if tb.ents[id] == nil {
 			if !createMissing {
-				// Ocean reads 404 not_found here as an unmet dependency (port-api.md §1.3).
+				// Ocean reads 404 not_found here as an unmet dependency
+				// (internal/port/API-NOTES.md "Errors").
 				return nil, nil, notFound("%s: related entity %q of blueprint %q was not found; create it first or send create_missing_related_entities=true", path, id, rs.target)
 			}
 			missing = append(missing, entKey{rs.target, id})

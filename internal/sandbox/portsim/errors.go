@@ -6,7 +6,8 @@ import (
 )
 
 // apiError is an error answered with Port's error shape
-// {"ok":false,"error":<code>,"message":<text>} (port-api.md §1.3).
+// {"ok":false,"error":<code>,"message":<text>} (internal/port/API-NOTES.md
+// "Errors").
 type apiError struct {
 	status  int
 	code    string
@@ -19,8 +20,9 @@ func (e *apiError) body() map[string]any {
 	return map[string]any{"ok": false, "error": e.code, "message": e.message}
 }
 
-// Error codes. not_found and has_dependents are documented (port-api.md
-// §1.3). The others are INFERRED: the documents do not list them.
+// Error codes. not_found and has_dependents are documented
+// (internal/port/API-NOTES.md "Errors"). The others are INFERRED: the documents do
+// not list them.
 const (
 	codeNotFound       = "not_found"
 	codeHasDependents  = "has_dependents"

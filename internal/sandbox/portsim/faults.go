@@ -20,18 +20,19 @@ type Faults struct {
 	RateLimitNext  int           // next N requests answer 429 + Retry-After + x-ratelimit-* headers
 	RetryAfter     time.Duration // default 1s (headers carry whole seconds, min 1)
 	// ResetEpoch sends x-ratelimit-reset as UTC epoch seconds, as Port's docs
-	// say; otherwise relative seconds, as the TF provider assumes (port-api.md §1.4).
+	// say; otherwise relative seconds, as Port's Terraform provider assumes
+	// (internal/port/API-NOTES.md "Rate limits").
 	ResetEpoch bool
 	// OmitRetryAfter leaves Retry-After off 429s, so only x-ratelimit-*
 	// tell the client when to come back (whether Port sends Retry-After is
-	// UNCONFIRMED, port-api.md §1.4).
+	// UNCONFIRMED, internal/port/API-NOTES.md "Rate limits").
 	OmitRetryAfter bool
 	Error5xxRate   float64 // random fraction of requests answering 5xx (seeded)
 	// BulkFailNext refuses the next N entities of bulk upserts one by one:
 	// the request answers 207 with those entities in errors[] (statusCode
 	// BulkFailStatus, default 500) and writes the others, as Port reports
-	// per-entity failures (port-api.md §1.6.2). INFERRED: which per-entity
-	// failures are transient is not documented.
+	// per-entity failures (internal/port/API-NOTES.md "Bulk upsert"). INFERRED:
+	// which per-entity failures are transient is not documented.
 	BulkFailNext   int
 	BulkFailStatus int
 	// BodyLimit lowers the request body limit below Port's 1 MiB (a proxy in
@@ -66,7 +67,7 @@ func (f *Faults) failStatus() int {
 
 func (f *Faults) period() time.Duration {
 	if f.RateLimitPeriod <= 0 {
-		return 5 * time.Minute // Port's published window (port-api.md §1.4)
+		return 5 * time.Minute // Port's published window (internal/port/API-NOTES.md "Rate limits")
 	}
 	return f.RateLimitPeriod
 }
@@ -99,7 +100,7 @@ func (s *Server) admit(w http.ResponseWriter, now time.Time, exempt bool) (pre, 
 		}
 		limit := f.RateLimit
 		if limit == 0 {
-			limit = 15000 // last published "other APIs" budget per 5 min (port-api.md §1.4)
+			limit = 15000 // last published "other APIs" budget per 5 min (internal/port/API-NOTES.md "Rate limits")
 		}
 		s.writeRateHeaders(w, now, limit, 0, retry, f.period())
 		if !f.OmitRetryAfter {
@@ -137,7 +138,8 @@ func (s *Server) admit(w http.ResponseWriter, now time.Time, exempt bool) (pre, 
 }
 
 func rateLimited() *apiError {
-	// INFERRED: Port's docs describe the headers but not a 429 body (port-api.md §1.4).
+	// INFERRED: Port's docs describe the headers but not a 429 body
+	// (internal/port/API-NOTES.md "Rate limits").
 	return &apiError{status: http.StatusTooManyRequests, code: codeRateLimited, message: "Rate limit exceeded; retry after the number of seconds in Retry-After / x-ratelimit-reset"}
 }
 

@@ -64,7 +64,8 @@ func TestRateLimitNext(t *testing.T) {
 			}
 			reset, _ := strconv.ParseInt(hdr.Get("x-ratelimit-reset"), 10, 64)
 			if tc.epoch {
-				// Ocean's heuristic: > 10000 means epoch seconds (port-api.md §1.4).
+				// Ocean's heuristic: > 10000 means epoch seconds
+				// (internal/port/API-NOTES.md "Rate limits").
 				want := h.clock.Now().Unix() + 3
 				if reset != want {
 					t.Fatalf("epoch reset %d, want %d", reset, want)

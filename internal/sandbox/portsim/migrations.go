@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// all-entities deletion and its migration (port-api.md §1.5).
+// all-entities deletion and its migration (internal/port/API-NOTES.md
+// "Migrations").
 
 type migration struct {
 	id, blueprint, actor string

@@ -9,12 +9,14 @@ import (
 	"time"
 )
 
-// Search rules (port-api.md §1.6.4; spec schema def-7, def-5, def-6).
+// Search rules (internal/port/API-NOTES.md "Search"; spec schema def-7, def-5,
+// def-6).
 
 type opSet []string
 
 // Operators allowed in "map by property" identifiers and relation queries
-// (spec def-5 / def-6; port-api.md §1.6.5).
+// (spec def-5 / def-6; internal/port/API-NOTES.md
+// "Search queries in identifiers and relations").
 var (
 	identifierQueryOps = opSet{"=", "in", "containsAny", "contains"}
 	relationQueryOps   = identifierQueryOps

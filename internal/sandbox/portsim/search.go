@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// Search routes and field selection (port-api.md §1.6.4).
+// Search routes and field selection (internal/port/API-NOTES.md "Search").
 
 // selection is an include/exclude list of entity fields: "identifier",
 // "title", "$updatedAt", "properties", "properties.x", "relations.y", or a
@@ -17,7 +17,8 @@ import (
 type selection struct{ include, exclude []string }
 
 // selection reads repeated include/exclude query parameters (the form Ocean
-// sends; comma-joined values are one field name, port-api.md §1.6.4).
+// sends; comma-joined values are one field name, internal/port/API-NOTES.md
+// "Search").
 func (c *call) selection() (selection, error) {
 	q := c.r.URL.Query()
 	if _, err := c.boolParam("exclude_calculated_properties", false, false); err != nil {

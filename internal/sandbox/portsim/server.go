@@ -17,7 +17,7 @@ import (
 // Options configures a Server.
 type Options struct {
 	ClientID, ClientSecret string        // the one valid credential pair
-	TokenTTL               time.Duration // default 3h (port-api.md §1.2)
+	TokenTTL               time.Duration // default 3h (internal/port/API-NOTES.md "Authentication and token lifetime")
 	Clock                  func() time.Time
 	Seed                   int64 // for any randomness (5xx rate, ids)
 	// MigrationPolls is how many GETs an all-entities migration answers
@@ -25,7 +25,8 @@ type Options struct {
 	MigrationPolls int
 }
 
-// maxBody is Port's request body limit (port-api.md §1.1 "Size limit").
+// maxBody is Port's request body limit (internal/port/API-NOTES.md
+// "Base URLs and request limits").
 const maxBody = 1 << 20
 
 const authRoute = "POST /v1/auth/access_token"
@@ -138,7 +139,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pattern string, h
 	trace := fmt.Sprintf("portsim-%016x", s.traceSeq)
 	latency := s.faults.Latency
 	s.ctl.Unlock()
-	// Every response carries X-Trace-Id (port-api.md §1.1).
+	// Every response carries X-Trace-Id (internal/port/API-NOTES.md
+	// "Base URLs and request limits").
 	w.Header().Set("X-Trace-Id", trace)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 
@@ -194,7 +196,8 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, pattern string, h h
 		return e.status, e.body(), len(body)
 	}
 	if len(body) > limit {
-		// Wording from the spec's 413 responses (port-api.md §1.1).
+		// Wording from the spec's 413 responses (internal/port/API-NOTES.md
+		// "Base URLs and request limits").
 		msg := "Request body is too large (limit is 1MiB)"
 		if limit != maxBody {
 			msg = fmt.Sprintf("Request body is too large (limit is %d bytes)", limit)

@@ -15,7 +15,8 @@ func jsLen(s string) int { return len(utf16.Encode([]rune(s))) }
 
 // validIdentifier implements ^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/-]+$ (blueprints)
 // and, with allowEquals, ^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$ (entities)
-// (port-api.md §1.5, §1.6). Go's regexp has no lookahead, so by hand.
+// (internal/port/API-NOTES.md "Blueprints", "Entity identifiers"). Go's regexp has no
+// lookahead, so by hand.
 func validIdentifier(s string, allowEquals bool) bool {
 	if s == "" || s == "." || s == ".." {
 		return false

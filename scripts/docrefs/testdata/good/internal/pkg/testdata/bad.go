@@ -1,0 +1,3 @@
+package p
+
+// A testdata directory is not checked: missing.md
