@@ -22,7 +22,7 @@ import (
 //     follow no rule: the real capture has the repository record of DELETE …/repositories/x with
 //     a lower id than its artifact record although the artifact's op_time is (microseconds)
 //     earlier. The simulator keeps op_time with microseconds (PostgreSQL's timestamp), gives the
-//     k-th record of a request base+k µs inside one millisecond, and hands out the ids of a
+//     k-th record of a request base+k µs (kept inside base's millisecond), and hands out the ids of a
 //     request in reverse, so a client that assumes id order == op_time order fails here as it
 //     would on Harbor.
 //   - config switches (src/lib/config/userconfig.go): disabled_audit_log_event_types drops
@@ -92,11 +92,15 @@ func (s *Server) auditLocked(at time.Time, recs ...auditRecord) {
 	if st.cfg.SkipDatabase {
 		return
 	}
-	base := at.UTC().Truncate(time.Millisecond)
+	base := at.UTC().Truncate(time.Microsecond)
+	last := base.Truncate(time.Millisecond).Add(999 * time.Microsecond) // stay in base's millisecond
 	var keep []*auditRecord
 	for k := range recs {
 		r := recs[k]
-		r.at = base.Add(time.Duration(min(k, 999)) * time.Microsecond)
+		r.at = base.Add(time.Duration(k) * time.Microsecond)
+		if r.at.After(last) {
+			r.at = last
+		}
 		if !st.cfg.enabled(r.eventType()) {
 			continue // auditlog.Handler / Resolver.PreCheck: AuditLogEventEnabled
 		}

@@ -219,7 +219,8 @@ func (t auditTerm) keep(r *auditRecord) bool {
 	case "", "exact", "in":
 		return f.match(t.value)
 	case "icontains":
-		return f.match(fuzzy{t.value.(string)})
+		v, _ := t.value.(string) // compileAuditQuery allows operators on exact (string) values only
+		return f.match(fuzzy{v})
 	}
 	var c int
 	switch v := t.value.(type) {
@@ -307,7 +308,7 @@ func (s *Server) auditScope(c secCtx) (map[int64]bool, *apiError) {
 	if !c.authenticated() {
 		return nil, &apiError{http.StatusUnauthorized, "UNAUTHORIZED", ""}
 	}
-	if c.sysAdmin() || (c.robot() && c.u.auditList) {
+	if s.canListAudit(c) {
 		return nil, nil
 	}
 	allowed := map[int64]bool{}
@@ -319,6 +320,11 @@ func (s *Server) auditScope(c secCtx) (map[int64]bool, *apiError) {
 		}
 	}
 	return allowed, nil
+}
+
+// canListAudit: the system permission audit-log:list (src/common/rbac/system/policies.go).
+func (s *Server) canListAudit(c secCtx) bool {
+	return c.sysAdmin() || (c.robot() && c.u.auditList)
 }
 
 // GET /auditlog-exts (operation listAuditLogExts).
@@ -360,7 +366,7 @@ func handleAuditLogEventTypes(s *Server, _ *http.Request, c secCtx, _ params) re
 	if !c.authenticated() {
 		return fail(errUnauthorized())
 	}
-	if !c.sysAdmin() && !(c.robot() && c.u.auditList) {
+	if !s.canListAudit(c) {
 		return fail(errForbidden(c.name()))
 	}
 	out := make([]auditLogEventTypeJSON, 0, len(auditEventTypes))
