@@ -441,3 +441,15 @@ func TestAuditLogRecordsOfEveryOperation(t *testing.T) {
 		t.Fatalf("deleted repository: %d", r.status)
 	}
 }
+
+func TestAuditLogSeedWritesNothing(t *testing.T) {
+	c := newTC(t, Options{})
+	c.s.Seed(SeedConfig{Projects: 3, ReposPerProject: 2, ArtifactsPerRepo: 3, Users: 2, Seed: 1})
+	if n := len(c.s.AuditLog()); n != 0 {
+		t.Fatalf("seeding wrote %d records", n)
+	}
+	c.s.CreateProject("after", false)
+	if rows, r := c.audit(admin, ""); len(rows) != 1 || r.header.Get("X-Total-Count") != "1" {
+		t.Fatalf("after seeding: %v", rows)
+	}
+}
