@@ -57,6 +57,7 @@ func (s *Server) AddUserE(username, password string, admin bool) (int, error) {
 		realname: username, admin: admin, created: now, updated: now}
 	s.nextUserID++
 	s.addUserLocked(u)
+	s.auditLocked(now, userAuditRecord("create", username, "", s.opts.AdminUser, true))
 	return int(u.id), nil
 }
 
@@ -80,6 +81,7 @@ func (s *Server) AddRobot(name, secret string, systemUserList bool) {
 	}
 	now := s.now()
 	s.usersByName[full] = &user{username: full, password: secret, isRobot: true, robotList: systemUserList, created: now, updated: now}
+	s.auditLocked(now, robotAuditRecord("create", full, s.opts.AdminUser))
 }
 
 // RevokeUser makes a user's (or robot's) credentials stop working: requests fall back to
@@ -132,7 +134,9 @@ func (s *Server) CreateProjectE(name string, public bool) (int, error) {
 	if s.projByName[name] != nil {
 		return 0, fmt.Errorf("The project named %s already exists", name)
 	}
-	return int(s.createProjectLocked(name, public, 1).id), nil
+	p := s.createProjectLocked(name, public, 1)
+	s.auditLocked(p.created, projectAuditRecord("create", p, s.opts.AdminUser))
+	return int(p.id), nil
 }
 
 func (s *Server) createProjectLocked(name string, public bool, owner int64) *project {
@@ -182,6 +186,7 @@ func (s *Server) DeleteProject(name string) error {
 			break
 		}
 	}
+	s.auditLocked(s.now(), projectAuditRecord("delete", p, s.opts.AdminUser))
 	return nil
 }
 
@@ -223,6 +228,7 @@ func (s *Server) findArtifactLocked(projectName, repo, ref string) (*repository,
 func (s *Server) PushArtifact(projectName, repo string, tags []string, opts PushOptions) (string, error) {
 	s.mu.Lock()
 	evs, digest, err := s.pushLocked(projectName, repo, tags, opts, true)
+	s.auditArtifactEventsLocked(evs)
 	s.mu.Unlock()
 	s.emit(evs)
 	return digest, err
@@ -373,6 +379,7 @@ func (s *Server) AddTag(projectName, repo, digest, tagName string) error {
 		return fmt.Errorf("tag %s already exists in %s", tagName, r.name)
 	}
 	s.attachTagLocked(r, a, tagName)
+	s.auditLocked(s.now(), tagAuditRecord("create", r, tagName, s.opts.AdminUser))
 	return nil
 }
 
@@ -390,6 +397,7 @@ func (s *Server) DeleteTag(projectName, repo, digest, tagName string) error {
 	}
 	a.tags = removeTag(a.tags, t)
 	delete(r.byTag, tagName)
+	s.auditLocked(s.now(), tagAuditRecord("delete", r, tagName, s.opts.AdminUser))
 	return nil
 }
 
@@ -425,6 +433,7 @@ func (s *Server) DeleteArtifact(projectName, repo, digest string) error {
 		}
 	}
 	r.updated = s.now()
+	s.auditArtifactEventsLocked([]Event{ev})
 	s.mu.Unlock()
 	s.emit([]Event{ev})
 	return nil
@@ -475,6 +484,7 @@ func (s *Server) PullArtifact(projectName, repo, reference string) error {
 	r.pullCount++
 	r.updated = now
 	ev := s.artifactEvent("PULL_ARTIFACT", s.opts.AdminUser, a, tagNames)
+	s.auditArtifactEventsLocked([]Event{ev})
 	s.mu.Unlock()
 	s.emit([]Event{ev})
 	return nil

@@ -3,7 +3,6 @@ package harborsim
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -18,7 +17,7 @@ import (
 //	POST /_sim/projects   {"name","public"}                 → {"project_id"}
 //	POST /_sim/projects/delete {"name"}
 //	POST /_sim/users      {"username","password","admin"}   → {"user_id"}
-//	POST /_sim/robots     {"name","secret","system_user_list"}
+//	POST /_sim/robots     {"name","secret","system_user_list","audit_log_list"}
 //	POST /_sim/members    {"project","username","role"}
 //	POST /_sim/revoke     {"username"}
 //	POST /_sim/push       {"project","repo","tags","size","children","digest"} → {"digest"}
@@ -30,10 +29,14 @@ import (
 //	POST /_sim/faults     {"latency_ms","fail_next","fail_status","hang_ms","error_5xx_rate"}
 //	GET  /_sim/requests   → {"METHOD route": count}
 //	POST /_sim/requests/reset
+//	users/update, users/delete, repositories/delete, auditlog… (admin_http_audit.go)
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	op := strings.TrimPrefix(r.URL.Path, "/_sim/")
 	if strings.HasPrefix(op, "webhooks/") {
 		s.serveDeliveryAdmin(w, r, op)
+		return
+	}
+	if s.serveAuditAdmin(w, r, op) {
 		return
 	}
 	if op == "requests" && r.Method == http.MethodGet {
@@ -52,6 +55,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		Admin            bool           `json:"admin"`
 		Secret           string         `json:"secret"`
 		SystemUserList   bool           `json:"system_user_list"`
+		AuditLogList     bool           `json:"audit_log_list"`
 		Project          string         `json:"project"`
 		Role             int            `json:"role"`
 		Repo             string         `json:"repo"`
@@ -96,7 +100,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		id, err = s.AddUserE(in.Username, in.Password, in.Admin)
 		out = map[string]int{"user_id": id}
 	case "robots":
-		err = catchPanic(func() { s.AddRobot(in.Name, in.Secret, in.SystemUserList) })
+		err = s.AddRobotE(in.Name, in.Secret, RobotPermissions{UserList: in.SystemUserList, AuditLogList: in.AuditLogList})
 	case "members":
 		err = s.AddMember(in.Project, in.Username, in.Role)
 	case "revoke":
@@ -142,14 +146,4 @@ func adminJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-func catchPanic(fn func()) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	fn()
-	return nil
 }

@@ -9,9 +9,14 @@
 // internal/harbor/API-NOTES.md (by section name) and goharbor/harbor@v2.15.2 sources.
 //
 // State is changed through the Go admin API (CreateProject, PushArtifact, ScanArtifact, ...) or the
-// same operations under POST /_sim/... (JSON), never through Harbor's own write endpoints except the
-// webhook-policy CRUD. Every mutation advances the simulator clock (see Options.Clock) so that
-// timestamps are deterministic by default.
+// same operations under POST /_sim/... (JSON). Of Harbor's own write endpoints it serves the
+// webhook-policy CRUD and the writes Harbor sends no webhook for: tag add/delete, artifact and
+// repository delete, user create/update/delete (handlers_writes.go, handlers_users_write.go).
+// Every mutation advances the simulator clock (see Options.Clock) so that timestamps are
+// deterministic by default.
+//
+// Every operation Harbor audits is recorded in the audit log exactly as Harbor 2.15.2 writes it
+// (GET /auditlog-exts; auditlog.go), with its configuration switches and purge job.
 //
 // Push, pull, delete and scan events are delivered as webhooks to the project's enabled policies
 // whose event_types match, like Harbor's jobservice: asynchronously, in the Default or the

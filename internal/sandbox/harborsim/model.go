@@ -23,6 +23,8 @@ type user struct {
 	updated   time.Time
 	isRobot   bool
 	robotList bool  // robot holds system user:list (Harbor >= 2.12, internal/harbor/API-NOTES.md "Users")
+	auditList bool  // robot holds system audit-log:list (auditlog.go)
+	deleted   bool  // DELETE /users/{id}: kept under its id, renamed "<name>#<id>" (admin_users.go)
 	ver       int64 // Options.StampVersions (versions.go)
 }
 

@@ -20,6 +20,7 @@ type reply struct {
 	paged    *listParams
 	counted  bool
 	location string
+	events   []Event // emitted after the store lock is released (webhooks)
 }
 
 func ok(body any) reply      { return reply{status: http.StatusOK, body: body} }
@@ -153,6 +154,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		c = s.authenticate(r)
 		out = rt.h(s, r, c, p)
 		s.mu.Unlock()
+		s.emit(out.events)
 	} else {
 		s.mu.RLock()
 		c = s.authenticate(r)

@@ -31,7 +31,8 @@ var (
 //   - users: unicode user and real names, one extra sysadmin, project memberships.
 //
 // Children of an index count toward ArtifactsPerRepo, so the total artifact count is exactly
-// Projects' non-empty share × ReposPerProject × ArtifactsPerRepo. Seeding fires no webhooks.
+// Projects' non-empty share × ReposPerProject × ArtifactsPerRepo. Seeding fires no webhooks and
+// writes no audit records: seeded state predates the audit log.
 func (s *Server) Seed(cfg SeedConfig) {
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5eed))
 	s.mu.Lock()

@@ -43,6 +43,8 @@ type Server struct {
 
 	delivery *deliverer // webhook delivery (delivery.go)
 
+	audit auditStore // audit log, guarded by mu (auditlog.go)
+
 	defaultClock bool
 	lastNow      atomic.Int64 // UnixNano of the latest s.now()
 }
