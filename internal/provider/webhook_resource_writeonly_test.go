@@ -38,15 +38,14 @@ const (
 	woSecret2 = "Bearer wo-secret-two-4c8e1a6f0d2b"
 )
 
-func webhookWOConfig(portURL, harborURL, secret string, version int, extra string) string {
+func webhookWOConfig(portURL, harborURL, secret string, version int) string {
 	return providerBlockHarbor(portURL, harborURL) + fmt.Sprintf(`
 resource "harborport_webhook" "listener" {
   endpoint          = %q
   secret_wo         = %q
   secret_wo_version = %d
-  %s
 }
-`, webhookEndpoint, secret, version, extra)
+`, webhookEndpoint, secret, version)
 }
 
 // authHeaders is project → the auth_header of its harborport policy.
@@ -84,7 +83,7 @@ func TestAccWebhook_writeOnlySecret(t *testing.T) {
 	hc := adminHarbor(t, harborURL)
 	ctx := context.Background()
 	projects := []string{"library", "tfdemo", "team"}
-	v1 := webhookWOConfig(portURL, harborURL, woSecret1, 1, "")
+	v1 := webhookWOConfig(portURL, harborURL, woSecret1, 1)
 	noSecretInState := statecheck.ExpectKnownValue(webhookAddr, tfjsonpath.New("secret_wo"), knownvalue.Null())
 	edit := func(project string, f func(*harbor.WebhookPolicy)) {
 		p := named(t, hc, project, "harborport")[0]
@@ -113,12 +112,12 @@ func TestAccWebhook_writeOnlySecret(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 			},
 			{ // a new value without a new version: Terraform cannot see it, nothing happens
-				Config:           webhookWOConfig(portURL, harborURL, woSecret2, 1, ""),
+				Config:           webhookWOConfig(portURL, harborURL, woSecret2, 1),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 				Check:            secretsAre(t, hc, woSecret1, "library", "tfdemo"),
 			},
 			{ // the version changes: apply compares the value with every policy and rewrites them
-				Config: webhookWOConfig(portURL, harborURL, woSecret2, 2, ""),
+				Config: webhookWOConfig(portURL, harborURL, woSecret2, 2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(webhookAddr, plancheck.ResourceActionUpdate),
 					plancheck.ExpectUnknownValue(webhookAddr, tfjsonpath.New("pending")),
@@ -134,7 +133,7 @@ func TestAccWebhook_writeOnlySecret(t *testing.T) {
 			},
 			{ // other drift is repaired from the refresh's plan, and the write keeps the configured secret
 				PreConfig: func() { edit("tfdemo", func(p *harbor.WebhookPolicy) { p.Enabled = false }) },
-				Config:    webhookWOConfig(portURL, harborURL, woSecret2, 2, ""),
+				Config:    webhookWOConfig(portURL, harborURL, woSecret2, 2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					expectPending{"tfdemo": "update: enabled"},
 				}},
@@ -148,7 +147,7 @@ func TestAccWebhook_writeOnlySecret(t *testing.T) {
 							AuthHeader: "Bearer someone-elses-secret", PayloadFormat: "CloudEvents"}}})
 					must(t, err)
 				},
-				Config: webhookWOConfig(portURL, harborURL, woSecret2, 2, ""),
+				Config: webhookWOConfig(portURL, harborURL, woSecret2, 2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					expectPending{"adoptme": "adopt, update: secret"},
 				}},
@@ -202,7 +201,11 @@ func TestWebhookWriteOnly_clientWithoutSupport(t *testing.T) {
 	must(t, err)
 	typ := sch.ResourceSchemas["harborport_webhook"].ValueType()
 	vals := map[string]tftypes.Value{}
-	for name, at := range typ.(tftypes.Object).AttributeTypes {
+	obj, ok := typ.(tftypes.Object)
+	if !ok {
+		t.Fatalf("harborport_webhook's schema type is %T", typ)
+	}
+	for name, at := range obj.AttributeTypes {
 		vals[name] = tftypes.NewValue(at, nil)
 	}
 	vals["endpoint"] = tftypes.NewValue(tftypes.String, webhookEndpoint)
@@ -314,7 +317,7 @@ provider "harborport" {}
 		err := cmd.Run()
 		outputs.Write(so.Bytes())
 		outputs.Write(se.Bytes())
-		if err != nil && !(args[0] == "plan" && slices.Contains(args, "-detailed-exitcode")) {
+		if detailed := args[0] == "plan" && slices.Contains(args, "-detailed-exitcode"); err != nil && !detailed {
 			t.Fatalf("terraform %s: %v\n%s\n%s", strings.Join(args, " "), err, so.String(), se.String())
 		}
 		return so.Bytes()
@@ -433,6 +436,29 @@ provider "harborport" {}
 	}
 	if l := leaks(example, "secret_wo"); len(l) == 0 {
 		t.Error("the scanner cannot find a planted value")
+	}
+	var st struct {
+		Values struct {
+			RootModule struct {
+				Resources []struct {
+					Address string         `json:"address"`
+					Values  map[string]any `json:"values"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	must(t, json.Unmarshal(stateJSON, &st))
+	for _, r := range st.Values.RootModule.Resources {
+		if r.Address == webhookAddr {
+			if r.Values["secret_wo"] != nil || r.Values["secret"] != nil || r.Values["secret_wo_version"] != 2.0 {
+				t.Errorf("state of %s: secret_wo=%v secret=%v secret_wo_version=%v", webhookAddr, r.Values["secret_wo"], r.Values["secret"], r.Values["secret_wo_version"])
+			}
+			t.Logf("terraform show -json: %s secret=%v secret_wo=%v secret_wo_version=%v endpoint=%v", webhookAddr,
+				r.Values["secret"], r.Values["secret_wo"], r.Values["secret_wo_version"], r.Values["endpoint"])
+		}
+	}
+	if !bytes.Contains(outputs.Bytes(), []byte("(write-only attribute)")) {
+		t.Error("terraform's plan output does not show secret_wo as (write-only attribute)")
 	}
 	total := 0
 	for _, n := range scanned {

@@ -123,9 +123,9 @@ type rendered struct {
 	objs     []runtime.Object
 }
 
-func render(t *testing.T, valueFiles []string, sets ...string) rendered {
+func render(t *testing.T, valueFiles []string) rendered {
 	t.Helper()
-	m, err := template(t, valueFiles, sets...)
+	m, err := template(t, valueFiles)
 	if err != nil {
 		t.Fatal(err)
 	}
