@@ -11,6 +11,7 @@ type metrics struct {
 	rejected     *prometheus.CounterVec // reason
 	ignored      *prometheus.CounterVec // type
 	authFailures *prometheus.CounterVec // reason: missing, mismatch
+	authMatches  *prometheus.CounterVec // secret: current, previous
 	enqueued     *prometheus.CounterVec // kind
 	coalesced    prometheus.Counter
 	processed    *prometheus.CounterVec // kind (success)
@@ -33,6 +34,8 @@ func newMetrics(reg *prometheus.Registry, sp *Spool) *metrics {
 			Help: "Authenticated webhooks that change no catalog entity, by event type."}, []string{"type"}),
 		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "harborport_webhook_auth_failures_total",
 			Help: "Webhooks refused with 401, by reason (missing, mismatch)."}, []string{"reason"}),
+		authMatches: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "harborport_webhook_auth_matches_total",
+			Help: "Webhooks whose Authorization matched, by which secret (current, previous: the rotation window's old one)."}, []string{"secret"}),
 		enqueued: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "harborport_keys_enqueued_total",
 			Help: "Keys written to the spool (coalesced ones included), by kind."}, []string{"kind"}),
 		coalesced: prometheus.NewCounter(prometheus.CounterOpts{Name: "harborport_keys_coalesced_total",
@@ -52,7 +55,7 @@ func newMetrics(reg *prometheus.Registry, sp *Spool) *metrics {
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "harborport_reconciles_in_flight",
 			Help: "Reconciles running now."}),
 	}
-	reg.MustRegister(m.received, m.accepted, m.rejected, m.ignored, m.authFailures, m.enqueued, m.coalesced,
+	reg.MustRegister(m.received, m.accepted, m.rejected, m.ignored, m.authFailures, m.authMatches, m.enqueued, m.coalesced,
 		m.processed, m.retried, m.failed, m.duration, m.latency, m.inFlight,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "harborport_spool_depth", Help: "Keys waiting in the spool."},
 			func() float64 { return float64(sp.Depth()) }),

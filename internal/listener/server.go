@@ -56,6 +56,13 @@ type Config struct {
 	// Registry receives the metrics (plus Go and process collectors); default
 	// a new one. Served on /metrics.
 	Registry *prometheus.Registry
+
+	// PreviousSecret, when set, is accepted too: the rotation window in
+	// which Harbor still sends the old value (policies not yet updated, and
+	// queued deliveries, which carry the header they were enqueued with:
+	// goharbor/harbor src/pkg/notifier/handler/notification/http_handler.go
+	// puts it in the job's parameters). Hashed at New and not kept, like Secret.
+	PreviousSecret string
 }
 
 // Server is the listener: HTTP intake into the spool, and workers draining it.
@@ -65,6 +72,8 @@ type Server struct {
 	log     *slog.Logger
 	m       *metrics
 	secret  [sha256.Size]byte
+	prev    [sha256.Size]byte
+	hasPrev bool
 	wake    chan struct{}
 	busyMu  sync.Mutex
 	busy    map[string]bool
@@ -78,6 +87,12 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.Secret == "" && !cfg.NoAuth {
 		return nil, errors.New("listener: a webhook secret is required: set it to the auth_header of Harbor's webhook policy (or run with no authentication explicitly, only behind a trusted proxy)")
+	}
+	if cfg.PreviousSecret != "" && (cfg.NoAuth || cfg.Secret == "") {
+		return nil, errors.New("listener: a previous webhook secret is only accepted beside the current one: set the new secret too, or drop the previous one")
+	}
+	if cfg.PreviousSecret != "" && cfg.PreviousSecret == cfg.Secret {
+		return nil, errors.New("listener: the previous webhook secret equals the current one: a rotation needs the new value as the secret and the old one as the previous")
 	}
 	if cfg.Reconciler == nil {
 		return nil, errors.New("listener: Config.Reconciler is nil")
@@ -128,10 +143,22 @@ func New(cfg Config) (*Server, error) {
 	// neither the secret's content nor its length; drop the plain secret.
 	s.secret = sha256.Sum256([]byte(cfg.Secret))
 	s.cfg.Secret = ""
+	if cfg.PreviousSecret != "" {
+		s.prev, s.hasPrev = sha256.Sum256([]byte(cfg.PreviousSecret)), true
+		s.cfg.PreviousSecret = ""
+		s.log.Warn("webhook secret rotation: deliveries with the previous secret are accepted too; remove it once " +
+			`harborport_webhook_auth_matches_total{secret="previous"} stops growing`)
+	}
 	if cfg.NoAuth {
 		s.log.Warn("webhook authentication is off: anyone who can reach the listener can make it reconcile keys")
 	}
 	s.m = newMetrics(cfg.Registry, sp)
+	if !cfg.NoAuth { // export the zero, so a rate() over the rotation window starts from it
+		s.m.authMatches.WithLabelValues(matchedCurrent)
+		if s.hasPrev {
+			s.m.authMatches.WithLabelValues(matchedPrevious)
+		}
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(WebhookPath, s.webhook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -164,21 +191,39 @@ func (s *Server) refuse(w http.ResponseWriter, code int, reason, msg string) {
 	writeJSON(w, code, map[string]string{"error": msg})
 }
 
-// authorized compares the Authorization header with the secret in constant
-// time. The header is never logged or echoed.
-func (s *Server) authorized(r *http.Request) (ok bool, reason string) {
+// Which secret authenticated a delivery: the label of
+// harborport_webhook_auth_matches_total and the "secret" field of the logs.
+// They name the slot, never the value.
+const (
+	matchedCurrent  = "current"
+	matchedPrevious = "previous"
+	matchedNone     = "none" // authentication is off
+)
+
+// authorized compares the Authorization header with the secret, and with
+// the previous one during a rotation, in constant time: both digests are
+// always compared. It returns which one matched, or why none did. The header
+// is never logged or echoed.
+func (s *Server) authorized(r *http.Request) (ok bool, matched, reason string) {
 	if s.cfg.NoAuth {
-		return true, ""
+		return true, matchedNone, ""
 	}
 	h := r.Header.Get("Authorization")
 	got := sha256.Sum256([]byte(h))
-	if subtle.ConstantTimeCompare(got[:], s.secret[:]) == 1 {
-		return true, ""
+	cur := subtle.ConstantTimeCompare(got[:], s.secret[:])
+	prev := 0
+	if s.hasPrev {
+		prev = subtle.ConstantTimeCompare(got[:], s.prev[:])
 	}
-	if h == "" {
-		return false, "missing"
+	switch {
+	case cur == 1:
+		return true, matchedCurrent, ""
+	case prev == 1:
+		return true, matchedPrevious, ""
+	case h == "":
+		return false, "", "missing"
 	}
-	return false, "mismatch"
+	return false, "", "mismatch"
 }
 
 // webhook: method → auth → draining → media type → size → parse → spool →
@@ -190,12 +235,16 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.m.received.Inc()
-	if ok, why := s.authorized(r); !ok {
+	ok, matched, why := s.authorized(r)
+	if !ok {
 		s.m.authFailures.WithLabelValues(why).Inc()
 		s.log.Warn("webhook rejected: Authorization "+why, "remote", r.RemoteAddr)
 		s.refuse(w, http.StatusUnauthorized, "auth",
 			"the Authorization header does not match the configured webhook secret: set the Harbor policy's auth_header to the secret, verbatim")
 		return
+	}
+	if matched != matchedNone {
+		s.m.authMatches.WithLabelValues(matched).Inc()
 	}
 	if s.drain.Load() {
 		w.Header().Set("Retry-After", "5")
@@ -231,7 +280,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(ev.Targets) == 0 {
 		s.m.ignored.WithLabelValues(metricType(ev.Type)).Inc()
-		s.log.Info("webhook ignored", "type", ev.Type, "format", ev.Format, "id", ev.ID, "reason", ev.Ignored)
+		s.log.Info("webhook ignored", "type", ev.Type, "format", ev.Format, "id", ev.ID, "secret", matched, "reason", ev.Ignored)
 		writeJSON(w, http.StatusAccepted, map[string]string{"status": "ignored", "reason": ev.Ignored})
 		return
 	}
@@ -250,7 +299,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	s.m.coalesced.Add(float64(coalesced))
 	s.log.Info("webhook accepted", "type", ev.Type, "format", ev.Format, "id", ev.ID, "operator", ev.Operator,
-		"keys", len(ev.Targets), "coalesced", coalesced)
+		"secret", matched, "keys", len(ev.Targets), "coalesced", coalesced)
 	s.poke()
 	writeJSON(w, http.StatusOK, map[string]any{"status": "accepted", "keys": len(ev.Targets), "coalesced": coalesced})
 }

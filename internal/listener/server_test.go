@@ -17,10 +17,14 @@ func TestNew_config(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		"no secret":     {Config{SpoolDir: dir, Reconciler: &recorder{}}, "webhook secret is required"},
-		"no reconciler": {Config{Secret: "x", SpoolDir: dir}, "Reconciler is nil"},
-		"no spool dir":  {Config{Secret: "x", Reconciler: &recorder{}}, "SpoolDir is empty"},
-		"backoff":       {Config{Secret: "x", SpoolDir: dir, Reconciler: &recorder{}, MinBackoff: 10, MaxBackoff: 5}, "below MinBackoff"},
+		"no secret":      {Config{SpoolDir: dir, Reconciler: &recorder{}}, "webhook secret is required"},
+		"no reconciler":  {Config{Secret: "x", SpoolDir: dir}, "Reconciler is nil"},
+		"no spool dir":   {Config{Secret: "x", Reconciler: &recorder{}}, "SpoolDir is empty"},
+		"backoff":        {Config{Secret: "x", SpoolDir: dir, Reconciler: &recorder{}, MinBackoff: 10, MaxBackoff: 5}, "below MinBackoff"},
+		"previous alone": {Config{PreviousSecret: "x", SpoolDir: dir, Reconciler: &recorder{}}, "webhook secret is required"},
+		"previous without auth": {Config{PreviousSecret: "x", NoAuth: true, SpoolDir: dir, Reconciler: &recorder{}},
+			"only accepted beside the current one"},
+		"previous equals current": {Config{Secret: "x", PreviousSecret: "x", SpoolDir: dir, Reconciler: &recorder{}}, "equals the current one"},
 	} {
 		if _, err := New(c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want %q", name, err, c.want)
@@ -81,6 +85,59 @@ func TestWebhook_auth(t *testing.T) {
 	// subtle.ConstantTimeCompare; the plain secret is not kept.
 	if s.cfg.Secret != "" {
 		t.Error("the plain secret is kept in the server's config")
+	}
+}
+
+// A rotation: while the previous secret is configured, deliveries with
+// either secret are accepted, and the metrics and logs say which matched
+// (never its value); once the listener runs with the new secret alone, the
+// old one is refused.
+func TestWebhook_secretRotation(t *testing.T) {
+	const oldSecret, newSecret = "Bearer s3cret-old-rotation-value", "Bearer s3cret-new-rotation-value"
+	dir := t.TempDir()
+	s := newTestServer(t, dir, &recorder{}, func(c *Config) { c.Secret, c.PreviousSecret = newSecret, oldSecret })
+	h := s.Handler()
+	for i, c := range []struct {
+		auth string
+		code int
+	}{{oldSecret, 200}, {newSecret, 200}, {oldSecret, 200}, {"Bearer s3cret-neither", 401}, {"", 401}} {
+		if w := serve(h, http.MethodPost, WebhookPath, c.auth, "application/json", pushBody(digestN(i+1))); w.Code != c.code {
+			t.Errorf("during the rotation, delivery %d: %d %s, want %d", i, w.Code, w.Body, c.code)
+		}
+	}
+	m := metricsText(t, h)
+	for _, want := range []string{`harborport_webhook_auth_matches_total{secret="current"} 1`, `harborport_webhook_auth_matches_total{secret="previous"} 2`,
+		`harborport_webhook_auth_failures_total{reason="mismatch"} 1`, `harborport_webhook_auth_failures_total{reason="missing"} 1`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics during the rotation lack %q", want)
+		}
+	}
+	logs := s.logs.String()
+	if n := strings.Count(logs, "secret=previous"); n != 2 {
+		t.Errorf("%d accepted deliveries logged secret=previous, want 2:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, "webhook secret rotation") {
+		t.Errorf("the listener did not announce the rotation window at start:\n%s", logs)
+	}
+	if s.cfg.PreviousSecret != "" {
+		t.Error("the plain previous secret is kept in the server's config")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The rotation is over: the listener restarts with the new secret alone.
+	after := newTestServer(t, dir, &recorder{}, func(c *Config) { c.Secret = newSecret })
+	h = after.Handler()
+	if w := serve(h, http.MethodPost, WebhookPath, oldSecret, "application/json", pushBody(digestN(9))); w.Code != 401 {
+		t.Errorf("after the rotation the old secret got %d %s, want 401", w.Code, w.Body)
+	}
+	if w := serve(h, http.MethodPost, WebhookPath, newSecret, "application/json", pushBody(digestN(10))); w.Code != 200 {
+		t.Errorf("after the rotation the new secret got %d %s, want 200", w.Code, w.Body)
+	}
+	m = metricsText(t, h)
+	if strings.Contains(m, `secret="previous"`) || !strings.Contains(m, `harborport_webhook_auth_failures_total{reason="mismatch"} 1`) {
+		t.Errorf("metrics after the rotation:\n%s", m)
 	}
 }
 

@@ -515,8 +515,13 @@ var badInputs = []badInput{
 			return e.prov(harborAttrs(e.harborURL, "admin", "Harbor12345")) + withWebhook("http://localhost:8000/integration/webhook", webhookSecret, "")
 		},
 		want: []string{"Webhook Endpoint Is a Loopback Address",
-			`endpoint points at "localhost", a loopback address: Harbor sends webhooks from its jobservice container, where that address is Harbor itself, so the listener would receive nothing.`,
-			"Use an address of the listener that Harbor can reach (its DNS name, a Kubernetes Service name or the host's IP); run from the Harbor host, curl -X POST <endpoint> must get the listener's 401 answer."},
+			`endpoint points at "localhost", a loopback address. Harbor's jobservice sends the webhooks, and a loopback address leads to the machine it runs on: ` +
+				"a Harbor installed on the listener's host (jobservice as a host process, or in a container with host networking) reaches the listener there; " +
+				"a containerised Harbor (the docker compose installer, the Helm chart) does not, because in the jobservice container that address is the container itself.",
+			"To check, push an image and look at the policy's executions: in Harbor's UI, Projects → <project> → Webhooks; " +
+				"in its API, GET /api/v2.0/projects/<project>/webhook/policies/<policy id>/executions, then …/executions/<id>/tasks.",
+			"Tasks in Success reached the listener; tasks in Error did not (the task's log, …/tasks/<id>/log, gives the reason, e.g. connection refused): " +
+				"then use an address of the listener that Harbor can reach (its DNS name, a Kubernetes Service name or the host's IP)."},
 		warning: true,
 	},
 	{

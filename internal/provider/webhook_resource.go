@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -27,6 +28,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
@@ -66,6 +68,11 @@ type webhookModel struct {
 	SkipCertVerify types.Bool   `tfsdk:"skip_cert_verify"`
 	Policies       types.Map    `tfsdk:"policies"`
 	Pending        types.Map    `tfsdk:"pending"`
+
+	// SecretWO is write-only: null in plan and state, set from the
+	// configuration by withConfigSecret where a policy is written.
+	SecretWO        types.String `tfsdk:"secret_wo"`
+	SecretWOVersion types.Int64  `tfsdk:"secret_wo_version"`
 }
 
 // harborEventTypes are the webhook-deliverable types of Harbor 2.8+
@@ -123,11 +130,29 @@ func (r *webhookResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 					"No query string, fragment or credentials: Harbor silently drops them; the secret goes in `secret`.",
 			},
 			"secret": schema.StringAttribute{
-				Required: true, Sensitive: true,
+				Optional: true, Sensitive: true,
 				Validators: []validator.String{stringvalidator.LengthAtLeast(minSecretLength)},
 				MarkdownDescription: "Sent by Harbor verbatim as the `Authorization` header (Harbor's `auth_header`); the listener's " +
 					"`HARBORPORT_WEBHOOK_SECRET` must equal it, e.g. `Bearer <random>`. At least 16 characters, one line. " +
-					"Harbor shows it in clear text to the project's admins.",
+					"Harbor shows it in clear text to the project's admins. Stored in the Terraform state (sensitive); " +
+					"`secret_wo` keeps it out of state and plan. Exactly one of `secret` and `secret_wo` is required.",
+			},
+			"secret_wo": schema.StringAttribute{
+				Optional: true, Sensitive: true, WriteOnly: true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(minSecretLength),
+					stringvalidator.AlsoRequires(path.MatchRoot("secret_wo_version"))},
+				MarkdownDescription: "The same secret as `secret`, write-only: Terraform passes it to the provider but never stores it in " +
+					"the state or a saved plan (Terraform ≥ 1.11), and it may come from an ephemeral value. Since no copy is kept, " +
+					"a secret changed in Harbor is not detected by a refresh. Apply writes `secret_wo` into every policy it creates, " +
+					"adopts or updates, and when `secret_wo_version` changes it compares the value with every policy in Harbor and " +
+					"rewrites those that differ.",
+			},
+			"secret_wo_version": schema.Int64Attribute{
+				Optional: true,
+				Validators: []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("secret_wo")),
+					int64validator.AtLeast(1)},
+				MarkdownDescription: "Required with `secret_wo`: change it (e.g. increment it) to make apply write a new `secret_wo` " +
+					"to every policy. Terraform cannot see a change of a write-only value, only of this number.",
 			},
 			"projects": schema.SetAttribute{
 				Optional: true, ElementType: types.StringType,
@@ -204,7 +229,8 @@ func checkEndpoint(raw string) string {
 }
 
 // loopbackHost returns the endpoint's host when it is a loopback name or
-// address (only reachable from Harbor when Harbor itself runs the listener).
+// address: reachable from Harbor's jobservice only when that runs in the
+// listener's network namespace (a host install), not from its container.
 func loopbackHost(raw string) string {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
@@ -255,17 +281,60 @@ func (r *webhookResource) ValidateConfig(ctx context.Context, req resource.Valid
 			resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Invalid Webhook Endpoint", "endpoint "+msg+".")
 		} else if h := loopbackHost(m.Endpoint.ValueString()); h != "" {
 			resp.Diagnostics.AddAttributeWarning(path.Root("endpoint"), "Webhook Endpoint Is a Loopback Address",
-				fmt.Sprintf("endpoint points at %q, a loopback address: Harbor sends webhooks from its jobservice container, where "+
-					"that address is Harbor itself, so the listener would receive nothing. Use an address of the listener that Harbor "+
-					"can reach (its DNS name, a Kubernetes Service name or the host's IP); run from the Harbor host, "+
-					"curl -X POST <endpoint> must get the listener's 401 answer.", h))
+				fmt.Sprintf("endpoint points at %q, a loopback address. Harbor's jobservice sends the webhooks, and a loopback address "+
+					"leads to the machine it runs on: a Harbor installed on the listener's host (jobservice as a host process, or in a "+
+					"container with host networking) reaches the listener there; a containerised Harbor (the docker compose "+
+					"installer, the Helm chart) does not, because in the jobservice container that address is the container itself. "+
+					"To check, push an image and look at the policy's executions: in Harbor's UI, Projects → <project> → Webhooks; "+
+					"in its API, GET /api/v2.0/projects/<project>/webhook/policies/<policy id>/executions, then …/executions/<id>/tasks. "+
+					"Tasks in Success reached the listener; tasks in Error did not (the task's log, …/tasks/<id>/log, gives the reason, "+
+					"e.g. connection refused): then use an address of the listener that Harbor can reach (its DNS name, a Kubernetes "+
+					"Service name or the host's IP).", h))
 		}
 	}
-	if known(m.Secret) {
-		if msg := checkSecret(m.Secret.ValueString()); msg != "" {
-			resp.Diagnostics.AddAttributeError(path.Root("secret"), "Invalid Webhook Secret", "secret "+msg+".")
+	// Exactly one of the two; checked here rather than with ExactlyOneOf, whose
+	// message names only the other attribute.
+	switch {
+	case m.Secret.IsNull() && m.SecretWO.IsNull():
+		resp.Diagnostics.AddAttributeError(path.Root("secret_wo"), "Missing Webhook Secret",
+			"Set secret_wo (with secret_wo_version; write-only: kept out of the state and plan, Terraform 1.11 or later) or secret "+
+				"(stored in the state as a sensitive value). Harbor sends it as the Authorization header; the listener's "+
+				"HARBORPORT_WEBHOOK_SECRET must equal it.")
+	case !m.Secret.IsNull() && !m.SecretWO.IsNull():
+		resp.Diagnostics.AddAttributeError(path.Root("secret_wo"), "Conflicting Webhook Secrets",
+			"secret and secret_wo are both set; keep one: secret_wo keeps the value out of the state and plan (Terraform 1.11 "+
+				"or later), secret works with every Terraform version.")
+	}
+	for name, v := range map[string]types.String{"secret": m.Secret, "secret_wo": m.SecretWO} {
+		if known(v) {
+			if msg := checkSecret(v.ValueString()); msg != "" {
+				resp.Diagnostics.AddAttributeError(path.Root(name), "Invalid Webhook Secret", name+" "+msg+".")
+			}
 		}
 	}
+}
+
+// withConfigSecret copies secret_wo from the configuration into m. A
+// write-only value reaches the provider only in the configuration (plan and
+// state hold null), and Harbor needs it in every policy written.
+func withConfigSecret(ctx context.Context, cfg tfsdk.Config, m *webhookModel) diag.Diagnostics {
+	var v types.String
+	diags := cfg.GetAttribute(ctx, path.Root("secret_wo"), &v)
+	m.SecretWO = v
+	return diags
+}
+
+// secretValue is the secret m configures, and whether it is at hand: with
+// secret_wo, a model read from state or plan (refresh) has no value, so
+// Harbor's copy cannot be compared.
+func (m webhookModel) secretValue() (string, bool) {
+	if !m.Secret.IsNull() {
+		return m.Secret.ValueString(), true
+	}
+	if !m.SecretWO.IsNull() {
+		return m.SecretWO.ValueString(), true
+	}
+	return "", false
 }
 
 func known(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }
@@ -329,7 +398,7 @@ func decodeOps(raw []byte) ([]policyOp, error) {
 
 // desiredPolicy is the policy m describes; ok is false while a value is unknown.
 func desiredPolicy(ctx context.Context, m webhookModel) (p harbor.WebhookPolicy, ok bool, diags diag.Diagnostics) {
-	for _, v := range []attr.Value{m.Name, m.Endpoint, m.Secret, m.Projects, m.EventTypes, m.PayloadFormat, m.Enabled, m.SkipCertVerify} {
+	for _, v := range []attr.Value{m.Name, m.Endpoint, m.Secret, m.SecretWO, m.Projects, m.EventTypes, m.PayloadFormat, m.Enabled, m.SkipCertVerify} {
 		if v.IsUnknown() {
 			return p, false, nil
 		}
@@ -337,13 +406,14 @@ func desiredPolicy(ctx context.Context, m webhookModel) (p harbor.WebhookPolicy,
 	var events []string
 	diags = m.EventTypes.ElementsAs(ctx, &events, false)
 	slices.Sort(events)
+	secret, _ := m.secretValue()
 	return harbor.WebhookPolicy{
 		Name:        m.Name.ValueString(),
 		Description: policyDesc,
 		Enabled:     m.Enabled.ValueBool(), // always serialized (harbor.WebhookPolicy)
 		EventTypes:  events,
 		Targets: []harbor.WebhookTarget{{Type: webhookTypeHTTP, Address: normalizeEndpoint(m.Endpoint.ValueString()),
-			AuthHeader: m.Secret.ValueString(), SkipCertVerify: m.SkipCertVerify.ValueBool(), PayloadFormat: m.PayloadFormat.ValueString()}},
+			AuthHeader: secret, SkipCertVerify: m.SkipCertVerify.ValueBool(), PayloadFormat: m.PayloadFormat.ValueString()}},
 	}, !diags.HasError(), diags
 }
 
@@ -382,6 +452,23 @@ func differences(have, want harbor.WebhookPolicy) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// secretBlind adjusts fields for a refresh with secret_wo, which has no
+// secret to compare (haveSecret false): an update leaves "secret" out, since
+// drift of a write-only secret is not detected (secret_wo_version drives its
+// rewrite); an adoption lists it, since taking a policy over writes the
+// configured secret whatever Harbor holds.
+func secretBlind(fields []string, haveSecret, adopting bool) []string {
+	if haveSecret {
+		return fields
+	}
+	fields = slices.DeleteFunc(fields, func(f string) bool { return f == "secret" })
+	if adopting {
+		fields = append(fields, "secret")
+		slices.Sort(fields)
+	}
+	return fields
 }
 
 // hbProject is a Harbor project addressed by id in API paths.
@@ -496,6 +583,7 @@ func (r *webhookResource) targets(ctx context.Context, hc *harbor.Client, m webh
 func (r *webhookResource) survey(ctx context.Context, hc *harbor.Client, m webhookModel, managed map[string]int64) (survey, diag.Diagnostics) {
 	res := survey{kept: map[string]int64{}}
 	want, ok, diags := desiredPolicy(ctx, m)
+	_, haveSecret := m.secretValue()
 	if !ok {
 		if !diags.HasError() {
 			diags.AddError("Webhook Configuration Unknown", "The webhook attributes are not known yet. This is a bug in harborport; please report it.")
@@ -537,12 +625,12 @@ func (r *webhookResource) survey(ctx context.Context, hc *harbor.Client, m webho
 			res.ops = append(res.ops, policyOp{Project: t.Name, ProjectID: t.ID, Op: opCreate})
 		case isManaged && id == found.ID:
 			res.kept[t.Name] = id
-			if f := differences(*found, want); len(f) > 0 {
+			if f := secretBlind(differences(*found, want), haveSecret, false); len(f) > 0 {
 				res.ops = append(res.ops, policyOp{Project: t.Name, ProjectID: t.ID, Op: opUpdate, ID: id, Fields: f, Before: policyFingerprint(*found)})
 			}
 		default: // same name, not ours (yet): adopt it rather than hit Harbor's 409 (internal/harbor/API-NOTES.md "Webhook policies")
 			res.ops = append(res.ops, policyOp{Project: t.Name, ProjectID: t.ID, Op: opAdopt, ID: found.ID,
-				Fields: differences(*found, want), Before: policyFingerprint(*found)})
+				Fields: secretBlind(differences(*found, want), haveSecret, true), Before: policyFingerprint(*found)})
 		}
 	}
 	if diags.HasError() {
@@ -911,7 +999,9 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		if prior != nil {
 			managed, _ = managedPolicies(ctx, prior.Policies)
 		}
-		r.livePreview(ctx, plan, managed, &resp.Diagnostics)
+		preview := plan // the plan itself never holds secret_wo
+		resp.Diagnostics.Append(withConfigSecret(ctx, req.Config, &preview)...)
+		r.livePreview(ctx, preview, managed, &resp.Diagnostics)
 		return
 	}
 	raw, diags := req.Private.GetKey(ctx, webhookPendingKey)
@@ -935,7 +1025,8 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 
 // webhookInputsChanged compares the configurable attributes (name forces replacement).
 func webhookInputsChanged(plan, prior webhookModel) bool {
-	return !plan.Endpoint.Equal(prior.Endpoint) || !plan.Secret.Equal(prior.Secret) || !plan.Projects.Equal(prior.Projects) ||
+	return !plan.Endpoint.Equal(prior.Endpoint) || !plan.Secret.Equal(prior.Secret) || !plan.SecretWOVersion.Equal(prior.SecretWOVersion) ||
+		!plan.Projects.Equal(prior.Projects) ||
 		!plan.EventTypes.Equal(prior.EventTypes) || !plan.PayloadFormat.Equal(prior.PayloadFormat) ||
 		!plan.Enabled.Equal(prior.Enabled) || !plan.SkipCertVerify.Equal(prior.SkipCertVerify)
 }
@@ -978,7 +1069,9 @@ func (r *webhookResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 	plan.ID = plan.Name
+	resp.Diagnostics.Append(withConfigSecret(ctx, req.Config, &plan)...)
 	r.applyLive(ctx, &plan, map[string]int64{}, &resp.Diagnostics)
+	plan.SecretWO = types.StringNull() // never stored (the framework nulls write-only values too)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -1016,6 +1109,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 	// neither saved in state nor applied twice.
 	defer func() { resp.Diagnostics.Append(resp.Private.SetKey(ctx, webhookPendingKey, nil)...) }()
 	plan.ID = plan.Name
+	resp.Diagnostics.Append(withConfigSecret(ctx, req.Config, &plan)...)
 	managed, diags := managedPolicies(ctx, prior.Policies)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -1023,6 +1117,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	if plan.Pending.IsUnknown() {
 		r.applyLive(ctx, &plan, managed, &resp.Diagnostics)
+		plan.SecretWO = types.StringNull() // never stored (the framework nulls write-only values too)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
@@ -1059,6 +1154,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 	if resp.Diagnostics.HasError() {
 		plan.Pending = stringMapValue(nil)
 	}
+	plan.SecretWO = types.StringNull()
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 

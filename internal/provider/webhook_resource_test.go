@@ -373,7 +373,8 @@ func TestWebhookModifyPlan_notificationsDisabled(t *testing.T) {
 			Enabled: types.BoolValue(true), SkipCertVerify: types.BoolValue(false),
 			Policies: types.MapUnknown(types.Int64Type), Pending: types.MapUnknown(types.StringType),
 		})))
-		req := fwresource.ModifyPlanRequest{Plan: plan, State: tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}}
+		req := fwresource.ModifyPlanRequest{Plan: plan, Config: tfsdk.Config{Schema: sr.Schema, Raw: plan.Raw},
+			State: tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nil)}}
 		resp := &fwresource.ModifyPlanResponse{Plan: plan}
 		r.ModifyPlan(ctx, req, resp)
 		warned := false

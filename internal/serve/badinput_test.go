@@ -61,6 +61,12 @@ var serveBadInputs = []struct {
 	{name: "no webhook secret", env: map[string]string{"HARBORPORT_WEBHOOK_SECRET": ""}, code: 2,
 		want: []string{"harborport serve: configuration errors:",
 			"--webhook-secret (or HARBORPORT_WEBHOOK_SECRET): no webhook secret: the listener would accept anyone's events. Set it to harborport_webhook's secret, or pass --insecure-no-auth for a local experiment"}},
+	{name: "previous webhook secret equal to the current one", env: map[string]string{"HARBORPORT_WEBHOOK_SECRET_PREVIOUS": badServeSecret}, code: 2,
+		want: []string{"--webhook-secret-previous (or HARBORPORT_WEBHOOK_SECRET_PREVIOUS): equals --webhook-secret (or HARBORPORT_WEBHOOK_SECRET): " +
+			"during a rotation the new value goes in --webhook-secret (or HARBORPORT_WEBHOOK_SECRET) and the old one here; after it, unset this"}},
+	{name: "previous webhook secret without a current one", env: map[string]string{"HARBORPORT_WEBHOOK_SECRET": "", "HARBORPORT_WEBHOOK_SECRET_PREVIOUS": badServeSecret + "-old"}, code: 2,
+		want: []string{"--webhook-secret-previous (or HARBORPORT_WEBHOOK_SECRET_PREVIOUS): is set without a current webhook secret: " +
+			"during a rotation set --webhook-secret (or HARBORPORT_WEBHOOK_SECRET) to the new value and this to the old one"}},
 	{name: "Harbor password not in the environment", env: map[string]string{"HARBOR_PASSWORD": ""}, code: 2,
 		want: []string{"HARBOR_PASSWORD is not set; the listener reads Harbor and writes Port with the same variables as the provider"}},
 	{name: "resync interval in days", args: []string{"--resync-interval", "1d"}, code: 2,
@@ -108,7 +114,7 @@ func TestServeBadInput(t *testing.T) {
 				}
 				rest = rest[i:]
 			}
-			for _, secret := range []string{"Harbor12345", "serve-port-secret", badServeSecret} {
+			for _, secret := range []string{"Harbor12345", "serve-port-secret", "serve-badinput-secret"} {
 				if strings.Contains(stderr.String(), secret) {
 					t.Errorf("stderr holds a secret (%q):\n%s", secret, stderr.String())
 				}

@@ -29,6 +29,9 @@ type Options struct {
 	LogFormat      string // text | json
 	LogLevel       string // debug | info | warn | error
 
+	// WebhookSecretPrevious is accepted beside WebhookSecret during a rotation.
+	WebhookSecretPrevious string
+
 	HarborURL, HarborUsername, HarborPassword, HarborCACertificate string
 	HarborInsecure                                                 bool
 	PortClientID, PortClientSecret, PortBaseURL                    string
@@ -44,6 +47,7 @@ var (
 	fMapping     = setting{"mapping", "HARBORPORT_MAPPING"}
 	fDataDir     = setting{"data-dir", "HARBORPORT_DATA_DIR"}
 	fSecret      = setting{"webhook-secret", "HARBORPORT_WEBHOOK_SECRET"}
+	fSecretPrev  = setting{"webhook-secret-previous", "HARBORPORT_WEBHOOK_SECRET_PREVIOUS"}
 	fResync      = setting{"resync-interval", "HARBORPORT_RESYNC_INTERVAL"}
 	fTLSCert     = setting{"tls-cert", "HARBORPORT_TLS_CERT"}
 	fTLSKey      = setting{"tls-key", "HARBORPORT_TLS_KEY"}
@@ -70,6 +74,7 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Options
 	fs.StringVar(&o.MappingFile, fMapping.flag, env(fMapping, ""), "port-app-config YAML file; default the built-in mapping "+envNote(fMapping))
 	fs.StringVar(&o.DataDir, fDataDir.flag, env(fDataDir, "./harborport-data"), "directory of the durable event spool "+envNote(fDataDir))
 	fs.StringVar(&o.WebhookSecret, fSecret.flag, "", "the Authorization value Harbor sends (harborport_webhook.secret); prefer "+fSecret.env)
+	fs.StringVar(&o.WebhookSecretPrevious, fSecretPrev.flag, "", "the old secret, also accepted while a rotation of harborport_webhook's secret is under way; prefer "+fSecretPrev.env)
 	fs.BoolVar(&o.InsecureNoAuth, "insecure-no-auth", false, "accept webhooks without a secret (local experiments only)")
 	fs.StringVar(&resync, fResync.flag, env(fResync, "0"), "periodic full resync, e.g. 1h; 0 = off "+envNote(fResync))
 	fs.StringVar(&o.TLSCert, fTLSCert.flag, env(fTLSCert, ""), "serve HTTPS with this certificate (PEM) "+envNote(fTLSCert))
@@ -88,6 +93,9 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Options
 	}
 	if o.WebhookSecret == "" {
 		o.WebhookSecret = getenv(fSecret.env)
+	}
+	if o.WebhookSecretPrevious == "" {
+		o.WebhookSecretPrevious = getenv(fSecretPrev.env)
 	}
 
 	var errs []error
@@ -113,6 +121,13 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Options
 	}
 	if o.WebhookSecret != "" && o.InsecureNoAuth {
 		errs = append(errs, errors.New("--insecure-no-auth and a webhook secret are both set; drop one"))
+	}
+	switch {
+	case o.WebhookSecretPrevious == "":
+	case o.WebhookSecret == "" || o.InsecureNoAuth:
+		bad(fSecretPrev, "is set without a current webhook secret: during a rotation set %s to the new value and this to the old one", fSecret)
+	case o.WebhookSecretPrevious == o.WebhookSecret:
+		bad(fSecretPrev, "equals %s: during a rotation the new value goes in %s and the old one here; after it, unset this", fSecret, fSecret)
 	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		bad(fTLSCert, "--tls-cert and --tls-key go together; set both or neither")

@@ -116,7 +116,7 @@ func Run(ctx context.Context, o Options, log *slog.Logger, ready func(addr strin
 		return err
 	})
 	srv, err := listener.New(listener.Config{
-		Secret: o.WebhookSecret, NoAuth: o.InsecureNoAuth, SpoolDir: o.DataDir, Workers: defaultWorkers(o.Concurrency),
+		Secret: o.WebhookSecret, PreviousSecret: o.WebhookSecretPrevious, NoAuth: o.InsecureNoAuth, SpoolDir: o.DataDir, Workers: defaultWorkers(o.Concurrency),
 		Reconciler: rec, Logger: log,
 		Ready: func(ctx context.Context) error {
 			if _, err := hc.Verify(ctx); err != nil {

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,6 +56,7 @@ const (
 	auditWrongPort      = "SA6wrong-port-secret+/&=Nv1"
 	auditWrongWebhook   = "SA7wrong-webhook-secret+/&=Hc2"
 	auditDriftedWebhook = "SA8drifted-webhook-secret+/&=Qw4"
+	auditWriteOnly      = "SA9write-only-webhook-secret+/&=Wo6"
 
 	auditPortClientID = "audit-client"
 	auditRobotName    = "audit"
@@ -62,6 +64,35 @@ const (
 )
 
 var auditWebhookSecret = "Bearer " + auditWebhookToken
+
+// auditWOConfig is pass C: the webhook secret as secret_wo from an ephemeral
+// variable, in a working directory of its own.
+const auditWOConfig = `terraform {
+  required_providers {
+    harborport = {
+      source = "harborport/harborport"
+    }
+  }
+}
+
+provider "harborport" {}
+
+variable "listener_url" {
+  type = string
+}
+
+variable "webhook_secret_wo" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+resource "harborport_webhook" "listener" {
+  endpoint          = "${var.listener_url}/integration/webhook"
+  secret_wo         = var.webhook_secret_wo
+  secret_wo_version = 1
+}
+`
 
 // ---- the scanner -----------------------------------------------------------
 
@@ -615,6 +646,7 @@ func TestAccSecretsAudit(t *testing.T) {
 		"port client secret": auditPortSecret, "webhook secret": auditWebhookToken,
 		"wrong harbor password": auditWrongHarbor, "wrong port secret": auditWrongPort,
 		"wrong webhook secret": auditWrongWebhook, "drifted webhook secret": auditDriftedWebhook,
+		"write-only webhook secret": auditWriteOnly,
 	})
 
 	// Simulators behind taps.
@@ -735,8 +767,8 @@ func TestAccSecretsAudit(t *testing.T) {
 	tf.run("init", with(trace), 0, "init", "-input=false", "-no-color")
 	tf.run("schema", nil, 0, "providers", "schema", "-json")
 	sensitiveAttrs := schemaSensitive(t, tf.outputs["schema"])
-	if got := strings.Join(sensitiveAttrs["harborport_webhook"], ","); got != "secret" {
-		t.Fatalf("harborport_webhook's sensitive attributes are %q; the audit expects exactly secret", got)
+	if got := strings.Join(sensitiveAttrs["harborport_webhook"], ","); got != "secret,secret_wo" {
+		t.Fatalf("harborport_webhook's sensitive attributes are %q; the audit expects exactly secret and secret_wo", got)
 	}
 	out, _ := tf.run("plan-A", with(trace, envCreds), 0, "plan", "-input=false", "-no-color")
 	if !strings.Contains(out, "harborport_webhook.listener will be created") {
@@ -855,6 +887,90 @@ func TestAccSecretsAudit(t *testing.T) {
 	tf.run("apply-B", jsonLog, 0, "apply", "-input=false", "-no-color", "-auto-approve")
 	tf.run("plan-empty-B", jsonLog, 0, "plan", "-input=false", "-no-color", "-detailed-exitcode")
 	tf.run("show-state-B", jsonLog, 0, "show", "-json")
+
+	// Pass C: the secret moves to a write-only secret_wo (an ephemeral
+	// variable), rotated in the documented order: the listener first accepts
+	// the new secret and the old one, then a saved plan is applied. The
+	// write-only value must be nowhere in terraform's files and output, not
+	// even where sensitive values are allowed (state, saved plan, show -json).
+	lis.Stop(syscall.SIGTERM)
+	lis.Env = append(slices.DeleteFunc(slices.Clone(listenerEnv), func(kv string) bool { return strings.HasPrefix(kv, "HARBORPORT_WEBHOOK_SECRET=") }),
+		"HARBORPORT_WEBHOOK_SECRET=Bearer "+auditWriteOnly, "HARBORPORT_WEBHOOK_SECRET_PREVIOUS="+auditWebhookSecret)
+	lis.Start(t)
+	woDir := filepath.Join(work, "tf-wo")
+	if err := os.MkdirAll(woDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(woDir, "main.tf"), []byte(auditWOConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tfWO := &auditTF{t: t, bin: tfBin, dir: woDir, logDir: logDir, sc: sc, outputs: map[string][]byte{}, n: tf.n,
+		env: append(cleanEnv(), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1",
+			"TF_VAR_listener_url="+lis.URL(), "TF_VAR_webhook_secret_wo=Bearer "+auditWriteOnly)}
+	tfWO.run("init-C", with(trace), 0, "init", "-input=false", "-no-color")
+	tfWO.run("plan-out-C", with(trace, envCreds), 0, "plan", "-input=false", "-no-color", "-out=wo.tfplan")
+	tfWO.run("show-plan-C", with(trace, envCreds), 0, "show", "-json", "wo.tfplan")
+	tfWO.run("apply-plan-C", with(trace, envCreds), 0, "apply", "-input=false", "-no-color", "wo.tfplan")
+	tfWO.run("show-state-C", with(trace, envCreds), 0, "show", "-json")
+	tf.n = tfWO.n
+	pols, err = admin.ListWebhookPolicies(context.Background(), "apps")
+	if err != nil || len(pols) != 1 || pols[0].Targets[0].AuthHeader != "Bearer "+auditWriteOnly {
+		t.Fatalf("after pass C the apps policy does not hold the write-only secret (%d policies, %v)", len(pols), err)
+	}
+	wo, err := hs.PushArtifact("apps", "wo", []string{"1.0"}, harborsim.PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCond(t, "a push delivered with the write-only secret in Port", 30*time.Second, lis, func() bool {
+		_, ok := ps.Entity("harborArtifact", "apps/wo@"+wo)
+		return ok
+	})
+	waitIdle(t, hs)
+	for _, name := range []string{"show-plan-C", "show-state-C"} {
+		sc.scan("terraform show -json ("+name+", nothing redacted)", tfWO.outputs[name])
+	}
+	err = filepath.WalkDir(woDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(woDir, p)
+		switch {
+		case d.IsDir() && rel == filepath.Join(".terraform", "providers"):
+			return filepath.SkipDir
+		case rel == "wo.tfplan":
+			zr, err := zip.OpenReader(p)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = zr.Close() }()
+			for _, f := range zr.File {
+				rc, err := f.Open()
+				if err != nil {
+					return err
+				}
+				b, err := io.ReadAll(rc)
+				_ = rc.Close()
+				if err != nil {
+					return err
+				}
+				sc.scan("pass C saved plan wo.tfplan: "+f.Name+" (nothing allowed)", b)
+			}
+		case !d.IsDir():
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			sc.scan("pass C terraform directory: "+rel+" (nothing allowed)", b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("scanning pass C's terraform directory: %v", err)
+	}
+	if st, err := os.ReadFile(filepath.Join(woDir, "terraform.tfstate")); err != nil || !bytes.Contains(st, []byte(`"secret_wo": null`)) ||
+		!bytes.Contains(st, []byte(`"secret_wo_version": 1`)) {
+		t.Errorf("pass C's state is not the one expected (secret_wo null, secret_wo_version 1): %v", err)
+	}
 
 	// Error paths, each secret where users put it: a wrong Harbor password in
 	// a variable that is not marked sensitive (TF_LOG=DEBUG), a wrong Port

@@ -22,3 +22,20 @@ resource "harborport_webhook" "selected" {
   payload_format = "Default"
   event_types    = ["PUSH_ARTIFACT", "DELETE_ARTIFACT", "SCANNING_COMPLETED", "SCANNING_FAILED", "SCANNING_STOPPED"]
 }
+
+# The secret kept out of the state and plan files (Terraform >= 1.11): an
+# ephemeral variable into the write-only secret_wo. Increment
+# secret_wo_version whenever the value changes; see "Rotating the secret
+# without downtime" for the order of the steps.
+variable "webhook_secret_wo" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+resource "harborport_webhook" "write_only" {
+  name              = "harborport-wo"
+  endpoint          = "https://harborport.example.com/integration/webhook"
+  secret_wo         = var.webhook_secret_wo
+  secret_wo_version = 1
+}

@@ -1,6 +1,6 @@
 package catalog
 
-// a (harbor-api.md §2)
+// a (internal/harbor/API-NOTES.md "Paging")
 // b (internal/DESIGN.md "No Such Section")
 // c (internal/DESIGN.md §3)
 // d (../shared/reference/port-api.md)
