@@ -344,3 +344,18 @@ func TestUnsuccessfulScanREST(t *testing.T) {
 		t.Fatalf("scan_overview %v", a.ScanOverview)
 	}
 }
+
+// DropRate loses deliveries before the first attempt, as a listener sees
+// it when Harbor gave up on them; Dropped counts them.
+func TestDeliveryDropRate(t *testing.T) {
+	rcv := newReceiver(t, false, nil)
+	c := oneProject(t, fast(DeliveryOptions{DropRate: 1}))
+	addPolicy(t, c, "p", "a", true, []string{"PUSH_ARTIFACT"}, rcv.ts.URL, "", "Default", false)
+	for i := range 3 {
+		mustPush(t, c.s, "p", "r", []string{"v"+string(rune('a'+i))}, PushOptions{})
+	}
+	waitIdle(t, c.s)
+	if n := len(rcv.hooks()); n != 0 || c.s.Dropped() != 3 {
+		t.Fatalf("delivered %d, dropped %d; want 0 and 3", n, c.s.Dropped())
+	}
+}
