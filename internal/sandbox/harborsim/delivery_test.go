@@ -352,7 +352,7 @@ func TestDeliveryDropRate(t *testing.T) {
 	c := oneProject(t, fast(DeliveryOptions{DropRate: 1}))
 	addPolicy(t, c, "p", "a", true, []string{"PUSH_ARTIFACT"}, rcv.ts.URL, "", "Default", false)
 	for i := range 3 {
-		mustPush(t, c.s, "p", "r", []string{"v"+string(rune('a'+i))}, PushOptions{})
+		mustPush(t, c.s, "p", "r", []string{"v" + string(rune('a'+i))}, PushOptions{})
 	}
 	waitIdle(t, c.s)
 	if n := len(rcv.hooks()); n != 0 || c.s.Dropped() != 3 {
