@@ -433,3 +433,76 @@ func peakRSSMB(pid string) float64 {
 	}
 	return 0
 }
+
+// BenchmarkConditionalApply times Apply alone (the plan is computed outside
+// the timer) of a first sync into an empty Port, and reports what the
+// conditional apply (internal/DESIGN.md "Conditional apply (two writers)")
+// adds to the writes: the Port searches that re-read each chunk
+// (check-search-req/op, bound ceil(changes/1000) per blueprint) and the
+// Harbor requests that re-derive the bodies (rederive-req/op).
+func BenchmarkConditionalApply(b *testing.B) {
+	bin := testenv.Build(b, testenv.ModulePath+"/internal/sandbox/cmd/sandbox")
+	for _, size := range benchSizes {
+		b.Run(size.name, func(b *testing.B) {
+			size.skip(b)
+			var got requestCounts
+			var changes, bound int
+			var cpu time.Duration
+			var sb *sandbox
+			b.ResetTimer()
+			b.StopTimer()
+			for range b.N {
+				if sb != nil {
+					sb.stop()
+				}
+				sb = startSandbox(b, bin, size.seed)
+				hc, pc := sb.clients(b)
+				eng, err := newEngine(hc, pc)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rep, err := eng.Compute(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				cs := rep.Changeset
+				changes, bound = len(cs.Changes), 0
+				perBP := map[string]int{}
+				for _, ch := range cs.Changes {
+					perBP[ch.Blueprint]++
+				}
+				for _, n := range perBP {
+					bound += (n + applyChunk - 1) / applyChunk
+				}
+				h0, p0 := hc.Stats(), pc.Stats()
+				resetPeakRSS()
+				sb.markCPU()
+				cpu0 := cpuTime()
+				var res Result
+				b.StartTimer()
+				pprof.Do(context.Background(), timedLabel, func(ctx context.Context) { res, err = eng.Apply(ctx, cs) })
+				b.StopTimer()
+				cpu += cpuTime() - cpu0
+				sb.addCPU()
+				if err != nil || res.Created != changes {
+					b.Fatalf("apply: %v (%+v of %d)", err, res, changes)
+				}
+				got = countRequests(hc, pc, h0, p0)
+				if got.portSearch > bound {
+					b.Fatalf("apply re-read Port with %d searches, bound %d", got.portSearch, bound)
+				}
+			}
+			b.ReportMetric(float64(changes), "changes/op")
+			b.ReportMetric(float64(got.portSearch), "check-search-req/op")
+			b.ReportMetric(float64(bound), "check-search-bound/op")
+			b.ReportMetric(float64(got.harborList+got.harborArtifacts), "rederive-req/op")
+			b.ReportMetric(float64(got.portWrite), "port-bulk-req/op")
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "wall_ms")
+			b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu_ms")
+			if hwm := peakRSSMB("self"); hwm > 0 {
+				b.ReportMetric(hwm, "peak-RSS-MB")
+			}
+			sb.stop()
+		})
+	}
+}

@@ -31,11 +31,11 @@ func (e *env) reconcile(eng *Engine, k Key) {
 	}
 }
 
-func (e *env) prop(bp, id, name string) any {
+func (e *env) prop(id, name string) any {
 	e.t.Helper()
-	ent, ok := e.psim.Entity(bp, id)
+	ent, ok := e.psim.Entity("harborArtifact", id)
 	if !ok {
-		e.t.Fatalf("Port has no %s/%s", bp, id)
+		e.t.Fatalf("Port has no harborArtifact/%s", id)
 	}
 	props, _ := ent["properties"].(map[string]any)
 	return props[name]
@@ -69,7 +69,7 @@ func TestConditionalApplyKeepsWhatTheListenerWroteSince(t *testing.T) {
 	}
 	must(t, e.hsim.ScanArtifact("alpha", "web", d, map[string]int{"Critical": 3}))
 	e.reconcile(listener, artifactKey("alpha", "web", d))
-	scanned := e.prop("harborArtifact", id, "scanOverview")
+	scanned := e.prop(id, "scanOverview")
 	if scanned == nil {
 		t.Fatal("setup: the listener did not write the scan")
 	}
@@ -79,7 +79,7 @@ func TestConditionalApplyKeepsWhatTheListenerWroteSince(t *testing.T) {
 	if got := skipped(res); !slices.Equal(got, want) {
 		t.Fatalf("skipped = %v, want %v", got, want)
 	}
-	if got := e.prop("harborArtifact", id, "scanOverview"); fmt.Sprint(got) != fmt.Sprint(scanned) {
+	if got := e.prop(id, "scanOverview"); fmt.Sprint(got) != fmt.Sprint(scanned) {
 		t.Fatalf("Port went back: scanOverview = %v, the listener wrote %v", got, scanned)
 	}
 	if res.Updated != len(cs.Changes)-1 || res.Done()+len(res.Skipped) != len(cs.Changes) {
@@ -135,14 +135,15 @@ func TestConditionalApplyLeavesAHandEditAlone(t *testing.T) {
 	must(t, e.hsim.ScanArtifact("alpha", "web", d, map[string]int{"Low": 1}))
 	cs := e.compute(eng).Changeset
 	ent, _ := e.psim.Entity("harborArtifact", id)
-	ent["properties"].(map[string]any)["size"] = 12345.0
+	props, _ := ent["properties"].(map[string]any)
+	props["size"] = 12345.0
 	must(t, e.psim.SetEntity("harborArtifact", ent))
 
 	res := e.apply(eng, cs)
 	if got := skipped(res); !slices.Equal(got, []string{"update harborArtifact/" + id + ": " + string(SkipPortChanged)}) {
 		t.Fatalf("skipped = %v", got)
 	}
-	if got := fmt.Sprint(e.prop("harborArtifact", id, "size")); got != "12345" {
+	if got := fmt.Sprint(e.prop(id, "size")); got != "12345" {
 		t.Fatalf("size = %s: the hand edit was overwritten", got)
 	}
 	if got := describe(e.compute(eng).Changeset.Changes); !slices.Equal(got, []string{"update harborArtifact/" + id + " [scanOverview,size]"}) {
@@ -210,7 +211,7 @@ func TestConditionalApplyWritesHarborAsItIsNow(t *testing.T) {
 	if got := skipped(res); !slices.Equal(got, []string{"update harborArtifact/" + dbID + ": " + string(SkipHarborChanged)}) {
 		t.Fatalf("skipped = %v", got)
 	}
-	if got := fmt.Sprint(e.prop("harborArtifact", "alpha/web@"+web, "scanOverview")); !strings.Contains(got, "High:7") {
+	if got := fmt.Sprint(e.prop("alpha/web@"+web, "scanOverview")); !strings.Contains(got, "High:7") {
 		t.Fatalf("scanOverview = %s, want the newer scan (High 7)", got)
 	}
 	if got := describe(e.compute(eng).Changeset.Changes); !slices.Equal(got, []string{"update harborArtifact/" + dbID + " [$title,scanOverview,tags]"}) {
@@ -270,7 +271,7 @@ func TestConditionalApplyInterleavings(t *testing.T) {
 			if got := skipped(res); !slices.Equal(got, []string{"create harborArtifact/" + id + ": " + string(SkipPortChanged)}) {
 				t.Fatalf("skipped = %v", got)
 			}
-			if got := fmt.Sprint(e.prop("harborArtifact", id, "scanOverview")); !strings.Contains(got, "Medium:2") {
+			if got := fmt.Sprint(e.prop(id, "scanOverview")); !strings.Contains(got, "Medium:2") {
 				t.Fatalf("scanOverview = %s: the other writer's newer data was overwritten", got)
 			}
 			if again := e.compute(eng); !again.Changeset.Empty() {
@@ -310,8 +311,8 @@ func TestConditionalApplyReadCost(t *testing.T) {
 			artifactLists += n
 		}
 	}
-	if max := (runs["harborArtifact"]+qListMax-1)/qListMax + 2*3; artifactLists > max {
-		t.Fatalf("apply re-read artifacts with %d requests, want at most %d", artifactLists, max)
+	if most := (runs["harborArtifact"]+qListMax-1)/qListMax + 2*3; artifactLists > most {
+		t.Fatalf("apply re-read artifacts with %d requests, want at most %d", artifactLists, most)
 	}
 }
 
@@ -353,7 +354,7 @@ func TestReconcileDoesNotWriteAnOlderRead(t *testing.T) {
 	mu.Unlock()
 	cs, res, err := first.Reconcile(context.Background(), artifactKey("alpha", "web", d))
 	must(t, err)
-	if got := fmt.Sprint(e.prop("harborArtifact", id, "scanOverview")); !strings.Contains(got, "Critical:1") {
+	if got := fmt.Sprint(e.prop(id, "scanOverview")); !strings.Contains(got, "Critical:1") {
 		t.Fatalf("scanOverview = %s: the first reconcile wrote its older read over the newer one (changes %v, result %+v)",
 			got, describe(cs.Changes), res)
 	}

@@ -161,7 +161,8 @@ resource "harborport_webhook" "listener" {
 		t.Fatalf("the saved plan does not update the scan of %s: %v", webID, got)
 	}
 	ent, _ := e.ps.Entity("harborArtifact", webID)
-	ent["properties"].(map[string]any)["size"] = 1.0
+	props, _ := ent["properties"].(map[string]any)
+	props["size"] = 1.0
 	must(t, e.ps.SetEntity("harborArtifact", ent))
 	res = applyPlan("scan.tfplan")
 	if d := skippedIn(res); !strings.Contains(d, "update harborArtifact/"+webID+": changed in Port since the plan") {

@@ -53,7 +53,7 @@ func (w *world) initial() {
 		w.projects[p] = &wProject{public: i == 0, repos: map[string]*wRepo{}}
 		for _, repo := range []string{"web", "team/api"} {
 			for range 2 {
-				w.push(p, repo, []string{w.name("t")}, "")
+				w.must(w.push(p, repo, []string{w.name("t")}, ""))
 			}
 		}
 	}
@@ -265,7 +265,7 @@ func (w *world) opArtifactDelete() (string, string, bool, error) {
 	err := w.hs.DeleteArtifact(a.project, a.repo, a.digest)
 	if err == nil {
 		delete(w.projects[a.project].repos[a.repo].arts, a.digest)
-		w.deleted = append(w.deleted, wDeleted{a.project, a.repo, a.digest})
+		w.deleted = append(w.deleted, wDeleted(a))
 	}
 	return "artifact", a.id(), true, err
 }
@@ -385,8 +385,8 @@ func (w *world) opUserUpdate() (string, string, bool, error) {
 		return "", "", false, nil
 	}
 	u := pick(w.r, sortedKeys(w.users))
-	real := w.name("Real Name ")
-	return "user", u, true, w.hs.UpdateUser(u, harborsim.UserUpdate{Realname: &real})
+	name := w.name("Real Name ")
+	return "user", u, true, w.hs.UpdateUser(u, harborsim.UserUpdate{Realname: &name})
 }
 
 func (w *world) opUserDelete() (string, string, bool, error) {
