@@ -1,6 +1,6 @@
 package catalog
 
-// a (internal/harbor/API-NOTES.md "Paging")
+// a (harbor-api.md §2)
 // b (internal/DESIGN.md "No Such Section")
 // c (internal/DESIGN.md §3)
 // d (../shared/reference/port-api.md)
