@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 
 	"github.com/harborport/terraform-provider-harborport/internal/port"
@@ -221,7 +222,8 @@ func (e *Engine) readRows(ctx context.Context, seed uint64, bp string, ids []str
 		getters[i] = pathGetter(p)
 	}
 	out := make(map[string][]uint64, len(ids))
-	for _, part := range split(ids, applyChunk) {
+	var read func(part []string) error
+	read = func(part []string) error {
 		vals := make([]any, len(part))
 		for i, id := range part {
 			vals[i] = id
@@ -240,7 +242,19 @@ func (e *Engine) readRows(ctx context.Context, seed uint64, bp string, ids []str
 			}
 			return nil
 		})
-		if err != nil {
+		var apiErr *port.APIError
+		if errors.As(err, &apiErr) && apiErr.Status == http.StatusRequestEntityTooLarge && len(part) > 1 {
+			// A body limit below Port's 1 MiB (a proxy in front): halve the
+			// identifier list until it fits, as bulk writes do.
+			if err := read(part[:len(part)/2]); err != nil {
+				return err
+			}
+			return read(part[len(part)/2:])
+		}
+		return err
+	}
+	for _, part := range split(ids, applyChunk) {
+		if err := read(part); err != nil {
 			return nil, err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/harborport/terraform-provider-harborport/internal/catalog"
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
+	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/portsim"
 )
@@ -226,18 +227,35 @@ func portPartialBulk(t *testing.T, rep *report) {
 func portOversizedBatch(t *testing.T, rep *report) {
 	skipUnlessFaults(t)
 	w, eng, cs := driftedWorld(t, rep)
-	biggest, batch := 0, 0
-	for i, ch := range cs.Changes {
-		if ch.Entity == nil {
+	// The bodies apply will write: the changed artifacts, mapped (a stored
+	// changeset carries no bodies; apply derives them from Harbor).
+	biggest, batch, n := 0, 0, 0
+	for _, ch := range cs.Changes {
+		src := ch.Source
+		if src == nil || src.Kind != mapping.KindArtifact {
 			continue
 		}
-		b, err := json.Marshal(ch.Entity)
+		it, err := w.admin.GetArtifact(context.Background(), src.Project, src.Repository, src.Digest,
+			harbor.ArtifactQuery{WithTag: true, WithScanOverview: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		biggest = max(biggest, len(b))
-		if i < 20 {
-			batch += len(b)
+		for _, r := range eng.Mapping().KindResources(mapping.KindArtifact) {
+			ents, _, err := r.Entities(it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ent := range ents {
+				b, err := json.Marshal(ent)
+				if err != nil {
+					t.Fatal(err)
+				}
+				biggest = max(biggest, len(b))
+				if n < 20 {
+					batch += len(b)
+				}
+				n++
+			}
 		}
 	}
 	limit := biggest*3 + 64 // every single entity fits; a full batch of 20 does not
