@@ -164,7 +164,7 @@ func (e *Engine) applyChecked(ctx context.Context, cs *Changeset, chunk []Change
 			held = fingerprint(cs.Seed, row)
 		}
 		switch {
-		case held == ch.After:
+		case afterHeld(&ch, held):
 			res.AlreadyDone++
 		case held != ch.Before:
 			res.Skipped = append(res.Skipped, Skip{Change: ch, Reason: SkipPortChanged})

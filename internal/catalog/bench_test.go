@@ -18,6 +18,8 @@ import (
 
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
 	"github.com/harborport/terraform-provider-harborport/internal/port"
+	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
+	"github.com/harborport/terraform-provider-harborport/internal/sandbox/portsim"
 	"github.com/harborport/terraform-provider-harborport/internal/testenv"
 )
 
@@ -504,5 +506,51 @@ func BenchmarkConditionalApply(b *testing.B) {
 			}
 			sb.stop()
 		})
+	}
+}
+
+// BenchmarkRateLimitedSync is a first sync of ~10k artifacts into a Port
+// that allows 100 requests per 10 s in fixed windows, with Port's
+// x-ratelimit-* headers (the limit the ratio is judged by). The client paces
+// itself from the headers (internal/port/pace.go): the target is 0 × 429 and
+// a wall time within 1.05 × the fixed-window floor, (ceil(requests/100) − 1)
+// × 10 s. About a minute: HARBORPORT_BENCH_LARGE=1.
+func BenchmarkRateLimitedSync(b *testing.B) {
+	if os.Getenv(largeEnv) != "1" {
+		b.Skipf("about a minute of waiting for rate-limit windows: set %s=1", largeEnv)
+	}
+	const limit, window = 100, 10 * time.Second
+	for range b.N {
+		b.StopTimer()
+		e := newEnv(b, envOptions{noLibrary: true})
+		e.hsim.Seed(harborsim.SeedConfig{Projects: 12, ReposPerProject: 10, ArtifactsPerRepo: 120, Users: 5, Seed: 3})
+		eng := e.engine()
+		e.psim.SetFaults(portsim.Faults{RateLimit: limit, RateLimitPeriod: window, ResetEpoch: true})
+		e.resetRequests()
+		b.StartTimer()
+		start := time.Now()
+		rep := e.compute(eng)
+		res := e.apply(eng, rep.Changeset)
+		wall := time.Since(start)
+		b.StopTimer()
+		e.settle()
+		ok, n429 := 0, 0
+		for _, r := range e.psim.RequestLog() {
+			switch {
+			case r.Route == routeAuth:
+			case r.Status == 429:
+				n429++
+			default:
+				ok++
+			}
+		}
+		floor := time.Duration((ok+limit-1)/limit-1) * window
+		b.ReportMetric(float64(res.Created), "entities/op")
+		b.ReportMetric(float64(ok), "port-req/op")
+		b.ReportMetric(float64(n429), "429/op")
+		b.ReportMetric(wall.Seconds(), "wall_s")
+		b.ReportMetric(floor.Seconds(), "floor_s")
+		b.ReportMetric(wall.Seconds()/floor.Seconds(), "ratio")
+		e.psim.SetFaults(portsim.Faults{})
 	}
 }

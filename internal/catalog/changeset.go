@@ -1,12 +1,9 @@
 package catalog
 
 import (
-	"bytes"
-	"compress/gzip"
-	"encoding/base64"
+	"container/heap"
 	"encoding/json"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 
@@ -126,9 +123,9 @@ type Changeset struct {
 	SkippedDeletes int    `json:"sd,omitempty"`
 }
 
-// changesetVersion 3: fingerprints and sources instead of entity bodies
-// (2 stored the bodies as sent).
-const changesetVersion = 3
+// changesetVersion 4: the compact binary form of encoding.go (3 was JSON
+// with fingerprints and sources, 2 stored the bodies as sent).
+const changesetVersion = 4
 
 // Empty reports whether applying the changeset would write nothing.
 func (cs *Changeset) Empty() bool { return cs == nil || len(cs.Changes) == 0 }
@@ -155,27 +152,90 @@ func (cs *Changeset) Counts() Counts {
 }
 
 // Preview returns at most limit changes as "<blueprint>/<identifier>" →
-// summary, the first ones in key order, so it is deterministic.
+// summary, the first ones in key order, so it is deterministic. It keeps
+// only limit keys while scanning, so a million changes cost no sort.
 func (cs *Changeset) Preview(limit int) map[string]string {
 	out := map[string]string{}
 	if cs == nil || limit <= 0 {
 		return out
 	}
-	keys := make([]string, 0, len(cs.Changes))
-	byKey := make(map[string]string, len(cs.Changes))
-	for _, ch := range cs.Changes {
-		k := ch.key()
-		if _, dup := byKey[k]; !dup {
-			keys = append(keys, k)
+	h := &keyHeap{}
+	for i := range cs.Changes {
+		k := cs.Changes[i].key()
+		if h.Len() == limit && k >= (*h)[0].k {
+			continue
 		}
-		byKey[k] = ch.Summary()
+		heap.Push(h, keyed{k, i})
+		if h.Len() > limit {
+			heap.Pop(h)
+		}
+	}
+	for _, x := range *h {
+		out[x.k] = cs.Changes[x.i].Summary()
+	}
+	return out
+}
+
+type keyed struct {
+	k string
+	i int
+}
+
+// keyHeap is a max-heap of keys: the root is the largest kept.
+type keyHeap []keyed
+
+func (h keyHeap) Len() int           { return len(h) }
+func (h keyHeap) Less(i, j int) bool { return h[i].k > h[j].k }
+func (h keyHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *keyHeap) Push(x any)        { *h = append(*h, x.(keyed)) } //nolint:forcetypeassert // heap.Interface: only keyed is pushed
+func (h *keyHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// Summary is what a plan renders of a changeset: exact counts, the first
+// PreviewMax changes, and why deletes were left out. It is stored beside
+// the changeset, so a plan (ModifyPlan runs twice) never decodes the
+// changeset itself, however large.
+type Summary struct {
+	Counts         Counts            `json:"c"`
+	Preview        map[string]string `json:"p,omitempty"`
+	Changes        int               `json:"n"`
+	DeletesBlocked string            `json:"db,omitempty"`
+	DeletesSkipped string            `json:"ds,omitempty"`
+}
+
+// PreviewMax is the most changes a Summary previews (preview_limit's maximum).
+const PreviewMax = 1000
+
+// Summary sums the changeset up.
+func (cs *Changeset) Summary() Summary {
+	if cs == nil {
+		return Summary{}
+	}
+	return Summary{Counts: cs.Counts(), Preview: cs.Preview(PreviewMax), Changes: len(cs.Changes),
+		DeletesBlocked: cs.DeletesBlocked, DeletesSkipped: cs.DeletesSkipped}
+}
+
+// Empty reports whether the summarised changeset writes nothing.
+func (s Summary) Empty() bool { return s.Changes == 0 }
+
+// FirstN is the first limit entries (in key order) of the stored preview,
+// as Changeset.Preview(limit) would give them.
+func (s Summary) FirstN(limit int) map[string]string {
+	keys := make([]string, 0, len(s.Preview))
+	for k := range s.Preview {
+		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	if len(keys) > limit {
-		keys = keys[:limit]
-	}
-	for _, k := range keys {
-		out[k] = byKey[k]
+	out := map[string]string{}
+	for i, k := range keys {
+		if i == limit {
+			break
+		}
+		out[k] = s.Preview[k]
 	}
 	return out
 }
@@ -230,54 +290,4 @@ func (e *Engine) order(cs *Changeset) {
 		}
 		return a.Identifier < b.Identifier
 	})
-}
-
-// Encode packs the changeset for Terraform's private state, which must be
-// JSON: a JSON string holding base64(gzip(JSON)). Entity bodies compress
-// about 10:1, which keeps a 100k-artifact first sync in a few MB.
-func (cs *Changeset) Encode() ([]byte, error) {
-	raw, err := json.Marshal(cs)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	if _, err := zw.Write(raw); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return json.Marshal(base64.StdEncoding.EncodeToString(buf.Bytes()))
-}
-
-// DecodeChangeset reverses Encode. Empty input is an empty changeset.
-func DecodeChangeset(b []byte) (*Changeset, error) {
-	if len(b) == 0 || string(b) == "null" {
-		return nil, nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("stored changeset: %w", err)
-	}
-	gz, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("stored changeset: %w", err)
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
-	if err != nil {
-		return nil, fmt.Errorf("stored changeset: %w", err)
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, fmt.Errorf("stored changeset: %w", err)
-	}
-	var cs Changeset
-	if err := json.Unmarshal(raw, &cs); err != nil {
-		return nil, fmt.Errorf("stored changeset: %w", err)
-	}
-	if cs.Version != changesetVersion {
-		return nil, fmt.Errorf("stored changeset has format %d, this harborport reads %d: run terraform refresh (or plan) again", cs.Version, changesetVersion)
-	}
-	return &cs, nil
 }

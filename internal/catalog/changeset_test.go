@@ -2,14 +2,18 @@ package catalog
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 	"github.com/harborport/terraform-provider-harborport/internal/port"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
 )
@@ -34,7 +38,7 @@ func TestChangesetEncodeDecodeRoundTrip(t *testing.T) {
 	}
 	for i := range cs.Changes {
 		a, b := cs.Changes[i], got.Changes[i]
-		if a.Before != b.Before || a.After != b.After || a.After == fpAbsent || a.Source == nil || *a.Source != *b.Source || b.Entity != nil {
+		if a.Before != b.Before || uint32(a.After) != uint32(b.After) || a.After == fpAbsent || a.Source == nil || *a.Source != *b.Source || b.Entity != nil {
 			t.Fatalf("change %d differs:\n got %+v (source %+v)\nwant %+v (source %+v)", i, b, b.Source, a, a.Source)
 		}
 	}
@@ -66,10 +70,11 @@ func TestDecodeChangesetErrors(t *testing.T) {
 			t.Errorf("DecodeChangeset(%q) = %v, %v; want an empty changeset", in, cs, err)
 		}
 	}
-	future, err := (&Changeset{Version: changesetVersion + 1}).Encode()
+	current, err := (&Changeset{}).Encode()
 	must(t, err)
+	future := rewrap(t, current, func(raw []byte) { raw[len(encMagic)] = encVersion + 1 })
 	_, err = DecodeChangeset(future)
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("format %d", changesetVersion+1)) ||
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("format %d", encVersion+1)) ||
 		!strings.Contains(err.Error(), "plan") {
 		t.Fatalf("a changeset of another format: err = %v; want one naming the format and saying to plan again", err)
 	}
@@ -339,4 +344,91 @@ func TestChangedFields(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rewrap decodes an encoded changeset's bytes, lets f edit them, and encodes
+// them again.
+func rewrap(t *testing.T, enc []byte, f func([]byte)) []byte {
+	t.Helper()
+	gz, err := base64.StdEncoding.DecodeString(string(enc[1 : len(enc)-1]))
+	must(t, err)
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	must(t, err)
+	raw, err := io.ReadAll(zr)
+	must(t, err)
+	f(raw)
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	_, err = zw.Write(raw)
+	must(t, err)
+	must(t, zw.Close())
+	return []byte(`"` + base64.StdEncoding.EncodeToString(out.Bytes()) + `"`)
+}
+
+// Every kind of change survives the compact encoding: sources of each kind,
+// identifiers the source names and others, non-sha256 digests, fields,
+// fingerprints (After to 32 bits), and the changeset's options.
+func TestChangesetEncodingAllShapes(t *testing.T) {
+	d := "sha256:" + strings.Repeat("0123456789abcdef", 4)
+	cs := &Changeset{Version: changesetVersion, Seed: 99, Unchanged: 7, Owned: 12, Merge: true, DeleteDependents: true,
+		Threshold: 0.25, DeletesSkipped: "because", SkippedDeletes: 3, Changes: []Change{
+			{Op: OpCreate, Blueprint: "harborProject", Identifier: "p1", After: 1<<40 | 5, Source: &Key{Kind: mapping.KindProject, Project: "p1"}},
+			{Op: OpCreate, Blueprint: "harborUser", Identifier: "custom-u", After: 9, Source: &Key{Kind: mapping.KindUser, User: "ünï", UserID: 42}},
+			{Op: OpUpdate, Blueprint: "harborRepository", Identifier: "p1/a/b", Fields: []string{"$title", "relations.project"}, Before: 1<<63 | 1, After: 77,
+				Source: &Key{Kind: mapping.KindRepository, Project: "p1", Repository: "p1/a/b"}},
+			{Op: OpUpdate, Blueprint: "harborArtifact", Identifier: "p1/a/b@" + d, Fields: []string{"tags"}, Before: 3, After: 4,
+				Source: &Key{Kind: mapping.KindArtifact, Project: "p1", Repository: "p1/a/b", Digest: d}},
+			{Op: OpCreate, Blueprint: "harborArtifact", Identifier: "by-digest-only", After: 6,
+				Source: &Key{Kind: mapping.KindArtifact, Project: "p1", Repository: "p1/a/b", Digest: "sha512:XYZ"}},
+			{Op: OpDelete, Blueprint: "harborArtifact", Identifier: "gone@" + d, Before: 8},
+		}}
+	enc, err := cs.Encode()
+	must(t, err)
+	got, err := DecodeChangeset(enc)
+	must(t, err)
+	if got.Seed != 99 || got.Unchanged != 7 || got.Owned != 12 || !got.Merge || got.CreateMissingRelated || !got.DeleteDependents ||
+		got.Threshold != 0.25 || got.DeletesSkipped != "because" || got.SkippedDeletes != 3 {
+		t.Fatalf("options: %+v", got)
+	}
+	for i, want := range cs.Changes {
+		g := got.Changes[i]
+		if g.Op != want.Op || g.Blueprint != want.Blueprint || g.Identifier != want.Identifier || !slices.Equal(g.Fields, want.Fields) ||
+			g.Before != want.Before || uint32(g.After) != uint32(want.After) || (g.Source == nil) != (want.Source == nil) ||
+			(g.Source != nil && *g.Source != *want.Source) {
+			t.Errorf("change %d:\n got %+v %+v\nwant %+v %+v", i, g, g.Source, want, want.Source)
+		}
+		if held := want.After; want.Op != OpDelete && !afterHeld(&g, held) {
+			t.Errorf("change %d: the decoded After does not match the full fingerprint", i)
+		}
+	}
+	if !afterHeld(&got.Changes[5], fpAbsent) || afterHeld(&got.Changes[0], fpAbsent) {
+		t.Error("afterHeld: a delete is done when absent, a create never is")
+	}
+	// Truncated or corrupted input fails cleanly.
+	for _, cut := range []int{2, 10, len(enc) / 2, len(enc) - 2} {
+		bad := append([]byte(nil), enc[:cut]...)
+		bad = append(bad, '"')
+		if _, err := DecodeChangeset(bad); err == nil {
+			t.Errorf("truncated at %d: no error", cut)
+		}
+	}
+}
+
+func FuzzDecodeChangeset(f *testing.F) {
+	enc, _ := (&Changeset{Changes: []Change{{Op: OpDelete, Blueprint: "b", Identifier: "i", Before: 1}}}).Encode()
+	f.Add(enc)
+	f.Add([]byte(`"aGVsbG8="`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cs, err := DecodeChangeset(b)
+		if err != nil || cs == nil {
+			return
+		}
+		again, err := cs.Encode()
+		if err != nil {
+			t.Fatalf("a decoded changeset does not encode: %v", err)
+		}
+		if _, err := DecodeChangeset(again); err != nil {
+			t.Fatalf("re-encoded changeset does not decode: %v", err)
+		}
+	})
 }

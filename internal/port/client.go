@@ -59,6 +59,7 @@ type Client struct {
 
 	auth     tokenCache
 	throttle throttle
+	pace     *pacer
 
 	statsMu sync.Mutex
 	stats   map[string]int
@@ -87,6 +88,7 @@ func New(cfg Config) (*Client, error) {
 		log:          cfg.Logger,
 		now:          cfg.Clock,
 		sleep:        sleepCtx,
+		pace:         newPacer(),
 		maxWait:      cfg.MaxWait,
 		concurrency:  cfg.Concurrency,
 		pollInterval: cfg.PollInterval,
@@ -214,6 +216,7 @@ const (
 	routeKey ctxKey = iota
 	attemptsKey
 	budgetKey
+	slotKey
 )
 
 // do sends r with retries, authenticates it, refreshes the token once on a
@@ -269,6 +272,8 @@ func (c *Client) send(ctx context.Context, r request, body []byte, tok string) (
 	ctx = context.WithValue(ctx, routeKey, r.method+" /v1"+r.route)
 	ctx = context.WithValue(ctx, attemptsKey, attempts)
 	ctx = context.WithValue(ctx, budgetKey, &retryBudget{})
+	ctx = context.WithValue(ctx, slotKey, &paceSlot{})
+	defer c.paceRelease(ctx, nil) // a slot no attempt used
 	var raw any
 	if body != nil {
 		raw = body
@@ -286,7 +291,9 @@ func (c *Client) send(ctx context.Context, r request, body []byte, tok string) (
 	}
 	var hr *http.Response
 	if err = c.waitThrottle(ctx); err == nil {
-		hr, err = c.http.Do(req)
+		if err = c.paceAcquire(ctx); err == nil {
+			hr, err = c.http.Do(req)
+		}
 	}
 	n := int(attempts.Load())
 	if err != nil {
@@ -321,6 +328,9 @@ func unwrapURLError(err error) error {
 // long retry sequence may outlive the token it started with.
 func (c *Client) prepareRetry(req *http.Request) error {
 	if err := c.waitThrottle(req.Context()); err != nil {
+		return err
+	}
+	if err := c.paceAcquire(req.Context()); err != nil {
 		return err
 	}
 	if req.Header.Get("Authorization") == "" {
@@ -381,8 +391,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.c.statsMu.Unlock()
 
 	resp, err := t.next.RoundTrip(r2)
+	var h http.Header
 	if err == nil {
-		if until, ok := t.c.throttle.observe(resp, t.c.now()); ok && t.c.log != nil {
+		h = resp.Header
+	}
+	t.c.paceRelease(ctx, h)
+	if err == nil {
+		if until, ok := t.c.throttle.observe(resp, t.c.now(), t.c.pace.pacing()); ok && t.c.log != nil {
 			t.c.log.Debug("Port asked to hold off", "status", resp.StatusCode, "until", until.UTC().Format(time.RFC3339))
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -533,5 +534,58 @@ func Test5xxBurstsAgainstSim(t *testing.T) {
 	slices.Sort(deleted)
 	if err != nil || !slices.Equal(deleted, ids) {
 		t.Errorf("deleted = %v, %v", deleted, err)
+	}
+}
+
+// Paced under a known limit: with Port's rate-limit headers the client keeps
+// inside the window before Port has to say no — no 429 at all — and loses
+// almost nothing at each window's end (x-ratelimit-reset's whole seconds
+// are tightened by x-ratelimit-period from the answers' arrival). 45
+// requests at 10 per second from 8 goroutines: the fixed-window floor is
+// (ceil(45/10) - 1) × 1 s = 4 s.
+func TestSimPacedUnderFixedWindow(t *testing.T) {
+	for _, epoch := range []bool{false, true} {
+		t.Run(fmt.Sprintf("epoch=%v", epoch), func(t *testing.T) {
+			e := newSim(t, portsim.Options{}, func(c *Config) { c.MaxWait = time.Minute; c.Concurrency = 8 })
+			e.createBlueprints(t, projectBlueprint())
+			e.sim.SetFaults(portsim.Faults{RateLimit: 10, RateLimitPeriod: time.Second, ResetEpoch: epoch})
+			e.reset(t)
+			const n = 45
+			start := time.Now()
+			var wg sync.WaitGroup
+			jobs := make(chan int, n)
+			for i := range n {
+				jobs <- i
+			}
+			close(jobs)
+			for range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range jobs {
+						if _, err := e.c.GetBlueprint(t.Context(), "harborProject"); err != nil {
+							t.Error(err)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			wall := time.Since(start)
+			e.settle(t)
+			n429 := 0
+			for _, r := range e.sim.RequestLog() {
+				if r.Status == http.StatusTooManyRequests {
+					n429++
+				}
+			}
+			floor := 4 * time.Second
+			t.Logf("wall %s, floor %s (%.3f×), %d × 429, %d waits", wall.Round(time.Millisecond), floor, wall.Seconds()/floor.Seconds(), n429, e.c.pace.waits)
+			if n429 != 0 {
+				t.Errorf("%d requests were answered 429: the pacer let requests through an exhausted window", n429)
+			}
+			if wall > floor+floor/20+200*time.Millisecond {
+				t.Errorf("wall %s, more than 1.05 × the %s floor (+200 ms slack for the machine)", wall, floor)
+			}
+		})
 	}
 }

@@ -201,7 +201,12 @@ type throttle struct {
 	until time.Time
 }
 
-func (t *throttle) observe(resp *http.Response, now time.Time) (time.Time, bool) {
+func (t *throttle) observe(resp *http.Response, now time.Time, pacing bool) (time.Time, bool) {
+	if pacing && resp.StatusCode < 300 {
+		// An exhausted window announced on a 2xx: the pacer holds requests
+		// until its (tighter) end; the throttle is for 429s and Retry-After.
+		return time.Time{}, false
+	}
 	until, ok := serverWait(resp, now)
 	if !ok {
 		return time.Time{}, false
@@ -236,6 +241,7 @@ func (c *Client) waitThrottle(ctx context.Context) error {
 		if err := c.sleep(ctx, d); err != nil {
 			return err
 		}
+		c.pace.rolled(until)
 	}
 	// Clear only if no later reset was recorded meanwhile.
 	c.throttle.mu.Lock()

@@ -55,8 +55,13 @@ type syncModel struct {
 	ChangeCounts types.Object `tfsdk:"change_counts"`
 }
 
-// pendingKey holds the changeset computed by the last Read.
-const pendingKey = "pending"
+// pendingKey holds the changeset computed by the last Read (compact, and
+// decoded only by apply); summaryKey its counts and first changes, which is
+// all a plan renders.
+const (
+	pendingKey = "pending"
+	summaryKey = "pending_summary"
+)
 
 // refreshErrorKey holds the errors of the last Read, which ModifyPlan raises
 // unless the mapping or blueprints change (see Read).
@@ -303,9 +308,16 @@ func compute(ctx context.Context, eng *catalog.Engine, preview bool) (*catalog.R
 
 // blocked is the error for a changeset whose deletes the threshold blocked.
 func blocked(cs *catalog.Changeset) diag.Diagnostics {
+	if cs == nil {
+		return nil
+	}
+	return blockedMsg(cs.DeletesBlocked)
+}
+
+func blockedMsg(why string) diag.Diagnostics {
 	var diags diag.Diagnostics
-	if cs != nil && cs.DeletesBlocked != "" {
-		diags.AddAttributeError(path.Root("mapping"), "Mass Deletion Blocked", cs.DeletesBlocked+".")
+	if why != "" {
+		diags.AddAttributeError(path.Root("mapping"), "Mass Deletion Blocked", why+".")
 	}
 	return diags
 }
@@ -375,6 +387,7 @@ func (r *syncResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		// configuration changes the mapping or the blueprints.
 		resp.Diagnostics.Append(diags.Warnings()...)
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, pendingKey, nil)...)
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, summaryKey, nil)...)
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, refreshErrorKey, encodeErrors(diags))...)
 		first := diags.Errors()[0]
 		resp.Diagnostics.AddWarning("Catalog Changes Not Computed",
@@ -386,9 +399,12 @@ func (r *syncResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	}
 	resp.Diagnostics.Append(diags...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, refreshErrorKey, nil)...)
-	var pending []byte
+	var pending, summary []byte
 	if cs := rep.Changeset; !cs.Empty() || cs.DeletesBlocked != "" {
 		b, err := cs.Encode()
+		if err == nil {
+			summary, err = json.Marshal(cs.Summary())
+		}
 		if err != nil {
 			resp.Diagnostics.AddError("Unable to Store the Changeset", err.Error())
 			return
@@ -396,6 +412,7 @@ func (r *syncResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		pending = b
 	}
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, pendingKey, pending)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, summaryKey, summary)...)
 	// Refreshed state describes Port as it is: nothing pending yet (the plan
 	// adds it), and how many entities are in sync.
 	st.Changes = changesValue(nil)
@@ -442,23 +459,28 @@ func (r *syncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		resp.Diagnostics.Append(decodeErrors(errs)...)
 		return
 	}
-	raw, diags := req.Private.GetKey(ctx, pendingKey)
+	// The plan renders the summary only: however large the changeset, a
+	// plan (ModifyPlan runs twice) never decodes it.
+	raw, diags := req.Private.GetKey(ctx, summaryKey)
 	resp.Diagnostics.Append(diags...)
-	cs, err := catalog.DecodeChangeset(raw)
-	if err != nil {
-		resp.Diagnostics.AddError("Unreadable Stored Changeset", err.Error())
-		return
+	var sum catalog.Summary
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &sum); err != nil {
+			resp.Diagnostics.AddError("Unreadable Stored Changeset", "The changeset summary stored by the last refresh is unreadable ("+
+				err.Error()+"): run terraform plan again.")
+			return
+		}
 	}
-	resp.Diagnostics.Append(blocked(cs)...)
-	if cs.Empty() {
+	resp.Diagnostics.Append(blockedMsg(sum.DeletesBlocked)...)
+	if sum.Empty() {
 		// Port matches Harbor: plan = refreshed state → "No changes"
 		// (a preview_limit edit alone is just stored).
 		plan.Changes, plan.ChangeCounts = prior.Changes, prior.ChangeCounts
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
-	plan.Changes = changesValue(cs.Preview(previewLimit(plan)))
-	plan.ChangeCounts = plannedCounts(cs.Counts())
+	plan.Changes = changesValue(sum.FirstN(previewLimit(plan)))
+	plan.ChangeCounts = plannedCounts(sum.Counts)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
@@ -649,7 +671,10 @@ func (r *syncResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	}
 	// Whatever happens, the reviewed changeset is used up: clear it so it is
 	// neither stored in state nor applied twice.
-	defer func() { resp.Diagnostics.Append(resp.Private.SetKey(ctx, pendingKey, nil)...) }()
+	defer func() {
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, pendingKey, nil)...)
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, summaryKey, nil)...)
+	}()
 
 	if plan.Changes.IsUnknown() {
 		r.applyLive(ctx, &plan, &resp.Diagnostics)
