@@ -14,12 +14,14 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
+	"github.com/harborport/terraform-provider-harborport/internal/catalog"
 	"github.com/harborport/terraform-provider-harborport/internal/provider"
 	"github.com/harborport/terraform-provider-harborport/internal/serve"
 	"github.com/harborport/terraform-provider-harborport/internal/version"
 )
 
 func main() {
+	catalog.TuneGC()
 	if len(os.Args) > 1 && os.Args[1] == "serve" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := serve.Main(ctx, os.Args[2:], os.Getenv, os.Stderr)

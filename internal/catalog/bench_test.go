@@ -69,8 +69,16 @@ func (s benchSize) skip(b *testing.B) {
 	}
 }
 
+// benchGC runs a benchmark with the provider process's GC settings (gc.go).
+func benchGC(b *testing.B) {
+	old := debug.SetGCPercent(gcPercent)
+	oldLimit := debug.SetMemoryLimit(memoryLimit)
+	b.Cleanup(func() { debug.SetGCPercent(old); debug.SetMemoryLimit(oldLimit) })
+}
+
 // BenchmarkResync times Compute + Apply into an empty Port.
 func BenchmarkResync(b *testing.B) {
+	benchGC(b)
 	bin := testenv.Build(b, testenv.ModulePath+"/internal/sandbox/cmd/sandbox")
 	for _, size := range benchSizes {
 		b.Run(size.name, func(b *testing.B) {
@@ -125,6 +133,7 @@ func BenchmarkResync(b *testing.B) {
 // BenchmarkNoopPlan times Compute after a full apply: it must find nothing
 // to do, write nothing and read each blueprint in ceil(n/1000) pages.
 func BenchmarkNoopPlan(b *testing.B) {
+	benchGC(b)
 	bin := testenv.Build(b, testenv.ModulePath+"/internal/sandbox/cmd/sandbox")
 	for _, size := range benchSizes {
 		b.Run(size.name, func(b *testing.B) {
@@ -443,6 +452,7 @@ func peakRSSMB(pid string) float64 {
 // (check-search-req/op, bound ceil(changes/1000) per blueprint) and the
 // Harbor requests that re-derive the bodies (rederive-req/op).
 func BenchmarkConditionalApply(b *testing.B) {
+	benchGC(b)
 	bin := testenv.Build(b, testenv.ModulePath+"/internal/sandbox/cmd/sandbox")
 	for _, size := range benchSizes {
 		b.Run(size.name, func(b *testing.B) {

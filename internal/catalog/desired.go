@@ -71,11 +71,7 @@ func (e *Engine) readHarbor(ctx context.Context, cp *computeProgress, submit fun
 					return fetchError(kind, err)
 				}
 			}
-			q := harbor.ArtifactQuery{}
-			for _, r := range rs {
-				q.WithTag = q.WithTag || r.Selector.FetchTags()
-				q.WithScanOverview = q.WithScanOverview || r.Selector.FetchScanOverview()
-			}
+			q := e.artifactQuery()
 			if sel != nil && sel.Tag != "" {
 				if expr, err := harbor.BuildQ(harbor.QEq("tags", sel.Tag)); err == nil {
 					q.Q = expr

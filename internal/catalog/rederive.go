@@ -229,13 +229,17 @@ func (e *Engine) fetchSources(ctx context.Context, kind mapping.Kind, keys []Key
 	return out, err
 }
 
-// artifactQuery is what the plan asks Harbor for artifacts: tags and scan
-// overviews when any artifact resource needs them.
+// artifactQuery is what a sync asks Harbor for artifacts: tags and scan
+// overviews when any artifact resource needs them, and only the keys the
+// mapping reads decoded (the mapping gives the same entities either way).
 func (e *Engine) artifactQuery() harbor.ArtifactQuery {
 	q := harbor.ArtifactQuery{}
 	for _, r := range e.mapping.KindResources(mapping.KindArtifact) {
 		q.WithTag = q.WithTag || r.Selector.FetchTags()
 		q.WithScanOverview = q.WithScanOverview || r.Selector.FetchScanOverview()
+	}
+	if keys, ok := e.mapping.ItemKeys(mapping.KindArtifact); ok {
+		q.Keep = keys
 	}
 	return q
 }

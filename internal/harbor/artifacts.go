@@ -14,6 +14,10 @@ type ArtifactQuery struct {
 	WithTag          bool   // always sent, since Harbor's default is true
 	WithScanOverview bool   // also sends X-Accept-Vulnerabilities
 	WithLabel        bool
+	// Keep, when set, lists the only top-level keys of each listed artifact
+	// to decode (what the mapping reads, mapping.Config.ItemKeys); the rest
+	// of the JSON is checked and skipped. It changes no request.
+	Keep []string
 }
 
 func (q ArtifactQuery) params() (url.Values, http.Header, error) {
@@ -60,7 +64,16 @@ func (c *Client) ListArtifacts(ctx context.Context, project, repo string, q Arti
 	if err != nil {
 		return nil, err
 	}
-	items, err := listAll(ctx, c, call{route: "/projects/{project}/repositories/{repository}/artifacts", path: p, query: v, header: h}, idKey("id"))
+	cl := call{route: "/projects/{project}/repositories/{repository}/artifacts", path: p, query: v, header: h}
+	if len(q.Keep) > 0 {
+		keep := make(map[string]bool, len(q.Keep)+1)
+		for _, k := range q.Keep {
+			keep[k] = true
+		}
+		keep["id"] = true // listAll de-duplicates by id
+		cl.keep = func(k string) bool { return keep[k] }
+	}
+	items, err := listAll(ctx, c, cl, idKey("id"))
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/harborport/terraform-provider-harborport/internal/port"
@@ -21,8 +22,8 @@ func (r *Resource) Entities(item map[string]any) ([]port.Entity, []Warning, erro
 	if !r.matchHarbor(item) {
 		return nil, nil, nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.timeout())
-	defer cancel()
+	ctx := newLazyDeadline(r.timeout())
+	defer ctx.cancel()
 	id := itemID(r.Kind, item)
 	inputs, warns := r.expand(ctx, item, id)
 	var out []port.Entity
@@ -54,8 +55,8 @@ func (r *Resource) Entities(item map[string]any) ([]port.Entity, []Warning, erro
 // identifier or blueprint is empty, null or not a string is dropped with a
 // warning.
 func (r *Resource) Map(item map[string]any) ([]port.Entity, []Warning) {
-	ctx, cancel := context.WithTimeout(context.Background(), r.timeout())
-	defer cancel()
+	ctx := newLazyDeadline(r.timeout())
+	defer ctx.cancel()
 	inputs, warns := r.expand(ctx, item, itemID(r.Kind, item))
 	out := make([]port.Entity, 0, len(inputs))
 	for _, in := range inputs {
@@ -299,4 +300,45 @@ func invalidIdentifier(id string) string {
 		return fmt.Sprintf("identifier %q is not a valid Port identifier (letters, digits and @ _ . + : \\ / = - only)", id)
 	}
 	return ""
+}
+
+// lazyDeadline is the per-item jq budget as a context that costs nothing
+// until gojq asks for its Done channel: most programs never reach gojq
+// (constants, paths and fastjq.go's subset), and a context with a timer per
+// item was a measurable part of a plan. It is used by one goroutine.
+type lazyDeadline struct {
+	deadline time.Time
+	ctx      context.Context
+	stop     context.CancelFunc
+}
+
+func newLazyDeadline(d time.Duration) *lazyDeadline {
+	return &lazyDeadline{deadline: time.Now().Add(d)}
+}
+
+func (l *lazyDeadline) real() context.Context {
+	if l.ctx == nil {
+		l.ctx, l.stop = context.WithDeadline(context.Background(), l.deadline)
+	}
+	return l.ctx
+}
+
+func (l *lazyDeadline) Deadline() (time.Time, bool) { return l.deadline, true }
+func (l *lazyDeadline) Done() <-chan struct{}       { return l.real().Done() }
+func (l *lazyDeadline) Value(any) any               { return nil }
+
+func (l *lazyDeadline) Err() error {
+	if l.ctx != nil {
+		return l.ctx.Err()
+	}
+	if !time.Now().Before(l.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+func (l *lazyDeadline) cancel() {
+	if l.stop != nil {
+		l.stop()
+	}
 }

@@ -42,6 +42,12 @@ type program struct {
 	konst bool       // src is a scalar literal: value is its result
 	value any
 	path  []string // src is a plain .a.b.c path: evaluated without gojq
+	fast  fastFn   // src is in fastjq.go's subset: evaluated without gojq
+
+	// The top-level keys of the input the program reads (itemkeys.go);
+	// rootAll: possibly all of it.
+	rootKeys []string
+	rootAll  bool
 }
 
 // jqError is a compile-time problem with one expression.
@@ -83,8 +89,15 @@ func compileJQ(src string) (*program, *jqError) {
 		if err == nil {
 			p.konst, p.value = true, v
 		}
-	} else {
-		p.path = plainPath(q)
+	} else if p.path = plainPath(q); p.path == nil {
+		p.fast = compileFast(q)
+	}
+	switch {
+	case p.konst:
+	case p.path != nil:
+		p.rootKeys = p.path[:1]
+	default:
+		p.rootKeys, p.rootAll = rootKeysOf(q)
 	}
 	return p, nil
 }
@@ -175,6 +188,19 @@ func (p *program) run(ctx context.Context, input any) (v any, ok bool, err error
 		}
 		v, err := normalize(cur)
 		return v, err == nil, err
+	}
+	if p.fast != nil {
+		outs, st := p.fast(input)
+		switch {
+		case len(outs) > 0 && st != fastBail:
+			// The first output, as gojq would give it (an error, if any,
+			// came after it).
+			v, err := normalize(outs[0])
+			return v, err == nil, err
+		case st == fastOK:
+			return nil, false, nil
+		}
+		// An error (gojq words it) or outside the fast path at run time.
 	}
 	return p.runCode(ctx, input)
 }

@@ -4,11 +4,11 @@
 package port
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -308,7 +308,14 @@ func (c *Client) send(ctx context.Context, r request, body []byte, tok string) (
 	}
 	// The body is read in full before Close; a close error cannot change the outcome.
 	defer func() { _ = hr.Body.Close() }()
-	data, err := io.ReadAll(hr.Body)
+	// One buffer sized by Content-Length (io.ReadAll doubles from 512 bytes;
+	// a search page is hundreds of kilobytes).
+	var buf bytes.Buffer
+	if hr.ContentLength > 0 && hr.ContentLength < 64<<20 {
+		buf.Grow(int(hr.ContentLength) + bytes.MinRead)
+	}
+	_, err = buf.ReadFrom(hr.Body)
+	data := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("Port API %s /v1%s: reading response: %w", r.method, r.path, err)
 	}

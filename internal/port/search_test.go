@@ -1,9 +1,11 @@
 package port
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -127,5 +129,31 @@ func TestSearchRejectsAnEntityWithABadIdentifier(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "entity 1 of the page") || !strings.Contains(err.Error(), "unexpected JSON type float64") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// decodeSearchPage gives what encoding/json into the wire struct gives.
+func TestDecodeSearchPageMatchesEncodingJSON(t *testing.T) {
+	for _, doc := range []string{
+		`{"ok":true,"entities":[],"next":null}`,
+		`{"ok":true,"entities":[{"identifier":"a","blueprint":"b","title":"T","icon":"Docker","team":["x"],"properties":{"n":1,"s":"v","o":{"k":[1,"2",null]}},"relations":{"r":"id","m":["a","b"]}},null,{"identifier":{"combinator":"and","rules":[]}}],"next":"cursor"}`,
+		`{"entities":[{"identifier":"x","title":null,"properties":null}]}`,
+		`{"entities":[{"identifier":"x","title":3}]}`,
+		`{"entities":[{"identifier":"x","properties":[]}]}`,
+		`{"entities":{}}`,
+		`[]`,
+	} {
+		var want struct {
+			Entities []wireEntity `json:"entities"`
+			Next     *string      `json:"next"`
+		}
+		wantErr := json.Unmarshal([]byte(doc), &want)
+		got, err := decodeSearchPage([]byte(doc))
+		if (wantErr != nil) != (err != nil) {
+			t.Fatalf("%s: encoding/json error %v, decodeSearchPage error %v", doc, wantErr, err)
+		}
+		if err == nil && (!reflect.DeepEqual(got.Entities, want.Entities) || !reflect.DeepEqual(got.Next, want.Next)) {
+			t.Fatalf("%s:\n got %+v %v\nwant %+v %v", doc, got.Entities, got.Next, want.Entities, want.Next)
+		}
 	}
 }
