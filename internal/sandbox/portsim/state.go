@@ -133,6 +133,28 @@ func (s *Server) RemoveEntity(blueprint, id string) {
 	s.st.detach(entKey{blueprint, id}, s.now(), driftActor)
 }
 
+// ClearEntities deletes every entity of a blueprint, as RemoveEntity does
+// one by one (scale scripts use it to make every entity pending again), and
+// returns how many there were.
+func (s *Server) ClearEntities(blueprint string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	bp := s.st.bps[blueprint]
+	if bp == nil {
+		return 0
+	}
+	ids := make([]string, 0, len(bp.ents))
+	for id := range bp.ents {
+		ids = append(ids, id)
+	}
+	now := s.now()
+	for _, id := range ids {
+		s.st.remove(bp, id)
+		s.st.detach(entKey{blueprint, id}, now, driftActor)
+	}
+	return len(ids)
+}
+
 // EntityCount returns how many entities a blueprint holds.
 func (s *Server) EntityCount(blueprint string) int {
 	s.mu.Lock()

@@ -65,6 +65,11 @@ func main() {
 	ps.SetFaults(portsim.Faults{Latency: *latency})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_sandbox/catalog", func(w http.ResponseWriter, _ *http.Request) { writeCatalog(w, ps) })
+	// Empties a blueprint, so a plan finds every entity pending again
+	// (scripts/scale.sh's full-drift step).
+	mux.HandleFunc("POST /_sandbox/clear", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = fmt.Fprintf(w, "%d\n", ps.ClearEntities(r.URL.Query().Get("blueprint")))
+	})
 	mux.Handle("/", ps)
 
 	hs := harborsim.New(harborsim.Options{Clock: time.Now, NoLibraryProject: *noLibrary})
