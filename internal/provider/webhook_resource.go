@@ -86,7 +86,7 @@ const (
 	// maps are slow in the framework, internal/provider/TERRAFORM-NOTES.md
 	// "Large computed maps"); the work itself is not bounded.
 	pendingPreviewLimit = 500
-	minSecretLength    = 16
+	minSecretLength     = 16
 )
 
 func (r *webhookResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -317,7 +317,6 @@ func (m webhookModel) secretValue() (string, bool) {
 }
 
 func known(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }
-
 
 // desiredSpec is the policy work m describes; ok is false while a value is
 // unknown.

@@ -455,4 +455,3 @@ func TestPlannedPolicies(t *testing.T) {
 		t.Errorf("pendingPreview = %v", got)
 	}
 }
-

@@ -336,4 +336,3 @@ func TestWebhookExecuteIsConditional(t *testing.T) {
 		t.Fatalf("2024: managed %v; the edited policy must stay in Harbor, unmanaged", after)
 	}
 }
-
