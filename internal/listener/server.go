@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/harborport/terraform-provider-harborport/internal/catalog"
 )
 
 // WebhookPath is where Harbor's policies point (Ocean serves the same path,
@@ -57,12 +59,26 @@ type Config struct {
 	// a new one. Served on /metrics.
 	Registry *prometheus.Registry
 
+	// Parts reports the optional parts of the listener on /readyz, each
+	// under its name (e.g. "audit_feed"). A degraded part does not make the
+	// listener unready: webhooks still work, so /readyz stays 200 and names
+	// the part and its reason. nil reports none.
+	Parts func() map[string]PartStatus
+
 	// PreviousSecret, when set, is accepted too: the rotation window in
 	// which Harbor still sends the old value (policies not yet updated, and
 	// queued deliveries, which carry the header they were enqueued with:
 	// goharbor/harbor src/pkg/notifier/handler/notification/http_handler.go
 	// puts it in the job's parameters). Hashed at New and not kept, like Secret.
 	PreviousSecret string
+}
+
+// PartStatus is the state of an optional part on /readyz.
+type PartStatus struct {
+	State  string `json:"state"`            // "ok", "starting", "degraded" or "off"
+	Reason string `json:"reason,omitempty"` // what is wrong and the fix, when degraded or off
+	// Details are figures worth seeing at a glance (e.g. the feed's lag).
+	Details map[string]any `json:"details,omitempty"`
 }
 
 // Server is the listener: HTTP intake into the spool, and workers draining it.
@@ -321,7 +337,34 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "spool_depth": s.spool.Depth()})
+	out := map[string]any{"status": "ready", "spool_depth": s.spool.Depth()}
+	if s.cfg.Parts != nil {
+		for name, st := range s.cfg.Parts() {
+			if name != "status" && name != "spool_depth" {
+				out[name] = st
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// Enqueue spools keys from an event source other than webhooks (the
+// audit-log feed) together with the source's new position (state, stored
+// under stateName in the same transaction: Spool.PutWithState), counts them
+// in the metrics and wakes the workers.
+func (s *Server) Enqueue(keys []catalog.Key, stateName string, state []byte) (coalesced int, err error) {
+	coalesced, err = s.spool.PutWithState(keys, s.cfg.Now(), stateName, state)
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		s.m.enqueued.WithLabelValues(string(k.Kind)).Inc()
+	}
+	s.m.coalesced.Add(float64(coalesced))
+	if len(keys) > 0 {
+		s.poke()
+	}
+	return coalesced, nil
 }
 
 // Run serves on ln (through serve, default http.Server.Serve; pass one for

@@ -44,6 +44,30 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &p)
 }
 
+type againError struct {
+	after time.Duration
+	why   string
+}
+
+func (a againError) Error() string { return "look again in " + a.after.String() + ": " + a.why }
+
+// Again is what a reconcile returns when it succeeded but the key must be
+// looked at again after a while (an artifact whose scan is still running):
+// the record stays spooled, due after `after`, across restarts, and its
+// FollowUps count grows (FollowUps reads it in the next reconcile). A new
+// event for the key makes it due at once and, if it asks to follow, starts
+// the count again.
+func Again(after time.Duration, why string) error { return againError{after: after, why: why} }
+
+type followUpsKey struct{}
+
+// FollowUps is how many times the key being reconciled was already looked at
+// again (Again) since its last event; 0 outside a reconcile.
+func FollowUps(ctx context.Context) int {
+	n, _ := ctx.Value(followUpsKey{}).(int)
+	return n
+}
+
 func (s *Server) poke() {
 	select {
 	case s.wake <- struct{}{}:
@@ -140,9 +164,18 @@ func (s *Server) process(work context.Context, rec Record) {
 	defer s.m.inFlight.Dec()
 	kind, key := string(rec.Key.Kind), rec.Key.String()
 	start := s.cfg.Now()
-	err := s.reconcile(work, rec.Key)
+	err := s.reconcile(context.WithValue(work, followUpsKey{}, rec.FollowUps), rec.Key)
 	took := s.cfg.Now().Sub(start).Seconds()
+	var again againError
 	switch {
+	case errors.As(err, &again):
+		s.m.duration.WithLabelValues(kind, "ok").Observe(took)
+		s.m.processed.WithLabelValues(kind).Inc()
+		s.m.followUps.WithLabelValues(kind).Inc()
+		if aerr := s.spool.Again(rec, s.cfg.Now().Add(again.after)); aerr != nil {
+			s.log.Error("spool update failed", "key", key, "error", aerr.Error())
+		}
+		s.log.Debug("reconciled; will look again", "key", key, "in", again.after.String(), "reason", again.why, "follow_ups", rec.FollowUps+1)
 	case err == nil:
 		s.m.duration.WithLabelValues(kind, "ok").Observe(took)
 		s.m.processed.WithLabelValues(kind).Inc()
