@@ -39,7 +39,8 @@ type Config struct {
 	Registry *prometheus.Registry
 	Now      func() time.Time // default time.Now
 	// Grace is how long an id below the highest one read may stay missing
-	// before its record counts as lost; default 1 minute.
+	// before its record counts as lost; default 30 s (an insert commits in
+	// milliseconds; a wrong "lost" costs one full resync).
 	Grace time.Duration
 	// ProbeEvery is how often the permission and configuration are checked
 	// again while all is well (a degraded feed checks at every poll);
@@ -97,7 +98,7 @@ func New(cfg Config) (*Feed, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Grace <= 0 {
-		cfg.Grace = time.Minute
+		cfg.Grace = 30 * time.Second
 	}
 	if cfg.ProbeEvery <= 0 {
 		cfg.ProbeEvery = 10 * time.Minute

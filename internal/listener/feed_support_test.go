@@ -171,3 +171,66 @@ func TestReadyz_parts(t *testing.T) {
 		t.Fatalf("/readyz: %s", w.Body)
 	}
 }
+
+// A repository's artifacts as a batch never run beside a reconcile of one of
+// its artifacts (they write the same entities); other repositories' run on.
+func TestWorkers_batchExcludesItsArtifacts(t *testing.T) {
+	var (
+		mu                sync.Mutex
+		batchRun, artRun  int // running now, for repository p/r
+		overlaps, maxArts int
+		other             int
+	)
+	rec := &recorder{fn: func(_ context.Context, k catalog.Key, _ int) error {
+		mu.Lock()
+		switch {
+		case k.Kind == catalog.KindRepositoryArtifacts:
+			batchRun++
+		case k.Repository == "p/r":
+			artRun++
+			maxArts = max(maxArts, artRun)
+		default:
+			other++
+		}
+		if batchRun > 0 && artRun > 0 {
+			overlaps++
+		}
+		mu.Unlock()
+		d := 30 * time.Millisecond
+		if k == artKey(digestN(1)) {
+			d = 200 * time.Millisecond // still running when the others are done
+		}
+		time.Sleep(d)
+		mu.Lock()
+		switch {
+		case k.Kind == catalog.KindRepositoryArtifacts:
+			batchRun--
+		case k.Repository == "p/r":
+			artRun--
+		}
+		mu.Unlock()
+		return nil
+	}}
+	s := newTestServer(t, t.TempDir(), rec, func(c *Config) { c.Workers = 3 })
+	batch := catalog.Key{Kind: catalog.KindRepositoryArtifacts, Project: "p", Repository: "p/r"}
+	keys := []catalog.Key{artKey(digestN(0)), batch}
+	for i := 1; i < 4; i++ {
+		keys = append(keys, artKey(digestN(i)))
+	}
+	for i := range 4 {
+		keys = append(keys, catalog.Key{Kind: mapping.KindArtifact, Project: "p", Repository: "p/other", Digest: digestN(i)})
+	}
+	if _, err := s.Enqueue(keys, "feed", nil); err != nil {
+		t.Fatal(err)
+	}
+	run(t, s, time.Second)
+	eventually(t, "spool drained", func() bool { return s.Spool().Depth() == 0 })
+	mu.Lock()
+	defer mu.Unlock()
+	if overlaps != 0 || rec.count(batch) != 1 || other != 4 {
+		t.Fatalf("overlaps %d, batch ran %d times, other %d", overlaps, rec.count(batch), other)
+	}
+	if maxArts < 2 {
+		t.Errorf("artifacts of one repository no longer run together (at most %d at once)", maxArts)
+	}
+}

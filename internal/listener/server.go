@@ -83,19 +83,20 @@ type PartStatus struct {
 
 // Server is the listener: HTTP intake into the spool, and workers draining it.
 type Server struct {
-	cfg     Config
-	spool   *Spool
-	log     *slog.Logger
-	m       *metrics
-	secret  [sha256.Size]byte
-	prev    [sha256.Size]byte
-	hasPrev bool
-	wake    chan struct{}
-	busyMu  sync.Mutex
-	busy    map[string]bool
-	drain   atomic.Bool
-	handler http.Handler
-	running atomic.Bool
+	cfg      Config
+	spool    *Spool
+	log      *slog.Logger
+	m        *metrics
+	secret   [sha256.Size]byte
+	prev     [sha256.Size]byte
+	hasPrev  bool
+	wake     chan struct{}
+	busyMu   sync.Mutex
+	busy     map[string]bool
+	busyRepo map[string]int // repository → artifact reconciles running
+	drain    atomic.Bool
+	handler  http.Handler
+	running  atomic.Bool
 }
 
 // New validates cfg, opens the spool and builds the server. Handler serves at
@@ -154,7 +155,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, spool: sp, log: cfg.Logger, wake: make(chan struct{}, 1), busy: map[string]bool{}}
+	s := &Server{cfg: cfg, spool: sp, log: cfg.Logger, wake: make(chan struct{}, 1), busy: map[string]bool{}, busyRepo: map[string]int{}}
 	// Compare fixed-length digests so the comparison's time depends on
 	// neither the secret's content nor its length; drop the plain secret.
 	s.secret = sha256.Sum256([]byte(cfg.Secret))
@@ -188,6 +189,9 @@ func New(cfg Config) (*Server, error) {
 
 // Handler is the HTTP surface (for tests and custom servers).
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// Registry is where the server's metrics are (other parts add theirs).
+func (s *Server) Registry() *prometheus.Registry { return s.cfg.Registry }
 
 // Spool exposes the spool (depth, dead records) for operators and tests.
 func (s *Server) Spool() *Spool { return s.spool }

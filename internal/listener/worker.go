@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/harborport/terraform-provider-harborport/internal/catalog"
+	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 )
 
 // Reconciler makes Port match Harbor for one key (catalog.Engine.Reconcile):
@@ -102,6 +103,9 @@ func (s *Server) dispatch(stop, work context.Context) {
 			}
 		}
 		for _, rec := range recs {
+			if s.isBusy(rec.Key) {
+				continue // overlaps a key handed out just before (isBusy); due again when that one ends
+			}
 			s.setBusy(rec.Key, true)
 			running++
 			wg.Add(1)
@@ -129,9 +133,23 @@ func (s *Server) dispatch(stop, work context.Context) {
 	}
 }
 
+// isBusy: the key is being reconciled, or it overlaps one that is: a
+// repository's artifacts as a batch (catalog.KindRepositoryArtifacts) never
+// run beside a reconcile of one of that repository's artifacts, since both
+// would read and write the same entities.
 func (s *Server) isBusy(k catalog.Key) bool {
 	s.busyMu.Lock()
 	defer s.busyMu.Unlock()
+	switch k.Kind {
+	case mapping.KindArtifact:
+		if s.busy[string(spoolKey(catalog.Key{Kind: catalog.KindRepositoryArtifacts, Project: k.Project, Repository: k.Repository}))] {
+			return true
+		}
+	case catalog.KindRepositoryArtifacts:
+		if s.busyRepo[k.Repository] > 0 {
+			return true
+		}
+	}
 	return s.busy[string(spoolKey(k))]
 }
 
@@ -142,6 +160,13 @@ func (s *Server) setBusy(k catalog.Key, b bool) {
 		s.busy[string(spoolKey(k))] = true
 	} else {
 		delete(s.busy, string(spoolKey(k)))
+	}
+	if k.Kind == mapping.KindArtifact {
+		if b {
+			s.busyRepo[k.Repository]++
+		} else if s.busyRepo[k.Repository]--; s.busyRepo[k.Repository] <= 0 {
+			delete(s.busyRepo, k.Repository)
+		}
 	}
 }
 
