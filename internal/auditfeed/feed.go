@@ -74,7 +74,7 @@ const (
 		"Fix: upgrade Harbor, or turn the feed off with --audit-poll-interval 0; webhooks still work"
 	ReasonSkipDatabase = "Harbor's audit log is switched off: skip_audit_log_database is true, so records only go to the audit_log_forward_endpoint and the API lists none. " +
 		"Fix: set skip_audit_log_database to false (Administration → Configuration → System Settings); webhooks still work"
-	reasonDisabledTypes = "Harbor does not record these event types (disabled_audit_log_event_types): %s; the changes they stand for reach Port only through webhooks and resyncs. " +
+	ReasonDisabledTypes = "Harbor does not record these event types (disabled_audit_log_event_types): %s; the changes they stand for reach Port only through webhooks and resyncs. " +
 		"Fix: remove them from disabled_audit_log_event_types (Administration → Configuration → System Settings)"
 )
 
@@ -229,7 +229,7 @@ func (f *Feed) probe(ctx context.Context, now time.Time) (bool, error) {
 			}
 		}
 		if len(off) > 0 {
-			f.setStatus("degraded", fmt.Sprintf(reasonDisabledTypes, strings.Join(off, ", ")))
+			f.setStatus("degraded", fmt.Sprintf(ReasonDisabledTypes, strings.Join(off, ", ")))
 			return true, nil
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -314,7 +315,7 @@ func TestFeed_purgedCursorRunsOneResync(t *testing.T) {
 	if f.resyncs != 1 {
 		t.Fatalf("%d resyncs after records were purged unread, want 1:\n%s", f.resyncs, f.logs)
 	}
-	if !strings.Contains(f.logs.String(), "audit-log feed lost records: audit records 5-7 were never read and are gone") {
+	if !strings.Contains(f.logs.String(), lostLine) {
 		t.Fatalf("the loss is not logged with the ids:\n%s", f.logs)
 	}
 	c := f.cursor()
@@ -445,4 +446,30 @@ func TestFeed_degraded(t *testing.T) {
 			t.Fatalf("the other types are still read: %v", got)
 		}
 	})
+}
+
+// The lost-records line as the troubleshooting guide quotes it.
+const lostLine = "audit-log feed lost records: audit records 5-7 were never read and are gone (purged by Harbor's log rotation, " +
+	"or never committed); running one full resync, then reading on from the newest record"
+
+// docs/guides/troubleshooting.md quotes every degraded reason and the
+// lost-records line word for word.
+func TestTroubleshootingGuideFeed(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/guides/troubleshooting.md")
+	if err != nil {
+		t.Fatalf("the troubleshooting guide is missing (make docs renders templates/guides/troubleshooting.md.tmpl): %v", err)
+	}
+	doc := strings.Join(strings.Fields(string(raw)), " ")
+	for _, w := range []string{
+		"audit-log feed degraded: " + ReasonForbidden,
+		"audit-log feed degraded: " + ReasonUnsupported,
+		"audit-log feed degraded: " + ReasonSkipDatabase,
+		"audit-log feed degraded: " + fmt.Sprintf(ReasonDisabledTypes, "create_user, delete_user"),
+		lostLine,
+		"full resync (audit records lost) done",
+	} {
+		if !strings.Contains(doc, strings.Join(strings.Fields(w), " ")) {
+			t.Errorf("docs/guides/troubleshooting.md does not quote %q", w)
+		}
+	}
 }
