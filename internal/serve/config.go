@@ -1,6 +1,8 @@
 // Package serve is `terraform-provider-harborport serve`: it reads flags and
 // environment, builds the Harbor and Port clients and the catalog engine
-// exactly as the provider does, and runs the webhook listener on them.
+// exactly as the provider does, and runs the webhook listener on them, with
+// the audit-log feed (internal/auditfeed), the periodic resync and the report
+// of projects without a webhook policy beside it.
 package serve
 
 import (
