@@ -80,7 +80,7 @@ type fx struct {
 	reg     *prometheus.Registry
 }
 
-func newFx(t *testing.T, opts harborsim.Options, tweak ...func(*Config)) *fx {
+func newFx(t *testing.T, opts harborsim.Options) *fx {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 12, 6, 7, 50, 16, 210_000_000, time.UTC)}
 	opts.Clock = clk.now
@@ -98,7 +98,7 @@ func newFx(t *testing.T, opts harborsim.Options, tweak ...func(*Config)) *fx {
 	}
 	t.Cleanup(func() { _ = sp.Close() })
 	f := &fx{t: t, clk: clk, hs: hs, hc: hc, sink: &sink{sp: sp}, logs: &bytes.Buffer{}, reg: prometheus.NewRegistry()}
-	f.build(hc, tweak...)
+	f.build(hc)
 	return f
 }
 

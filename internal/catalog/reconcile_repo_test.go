@@ -13,8 +13,8 @@ import (
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/portsim"
 )
 
-func repoArtifactsKey(project, repo string) Key {
-	return Key{Kind: KindRepositoryArtifacts, Project: project, Repository: project + "/" + repo}
+func repoArtifactsKey(repo string) Key {
+	return Key{Kind: KindRepositoryArtifacts, Project: "apps", Repository: "apps/" + repo}
 }
 
 func tagsOf(t *testing.T, ps *portsim.Server, id string) string {
@@ -37,7 +37,7 @@ func TestReconcile_repositoryArtifactsAfterTagDelete(t *testing.T) {
 	d1, _ := hs.PushArtifact("apps", "web", []string{"v1"}, harborsim.PushOptions{})
 	d2, _ := hs.PushArtifact("apps", "web", []string{"v2"}, harborsim.PushOptions{})
 	must(t, hs.AddTag("apps", "web", d1, "prod"))
-	if _, res, err := eng.Reconcile(ctx, repoArtifactsKey("apps", "web")); err != nil || res.Created != 2 {
+	if _, res, err := eng.Reconcile(ctx, repoArtifactsKey("web")); err != nil || res.Created != 2 {
 		t.Fatalf("first batch: %+v %v", res, err)
 	}
 	if got := tagsOf(t, ps, "apps/web@"+d1); got != "[prod v1]" {
@@ -46,7 +46,7 @@ func TestReconcile_repositoryArtifactsAfterTagDelete(t *testing.T) {
 
 	must(t, hs.DeleteTag("apps", "web", d1, "prod"))
 	ps.ResetRequests()
-	cs, res, err := eng.Reconcile(ctx, repoArtifactsKey("apps", "web"))
+	cs, res, err := eng.Reconcile(ctx, repoArtifactsKey("web"))
 	if err != nil || res.Updated != 1 || cs.Unchanged != 1 || len(cs.Changes) != 1 || cs.Changes[0].Identifier != "apps/web@"+d1 {
 		t.Fatalf("after the tag delete: %v %+v %v", describe(cs.Changes), res, err)
 	}
@@ -61,10 +61,10 @@ func TestReconcile_repositoryArtifactsAfterTagDelete(t *testing.T) {
 	}
 
 	// In sync: nothing to write; a repository Harbor no longer has is an empty batch.
-	if cs, _, err := eng.Reconcile(ctx, repoArtifactsKey("apps", "web")); err != nil || !cs.Empty() || cs.Unchanged != 2 {
+	if cs, _, err := eng.Reconcile(ctx, repoArtifactsKey("web")); err != nil || !cs.Empty() || cs.Unchanged != 2 {
 		t.Fatalf("replay: %v %v", cs, err)
 	}
-	if cs, _, err := eng.Reconcile(ctx, repoArtifactsKey("apps", "gone")); err != nil || !cs.Empty() {
+	if cs, _, err := eng.Reconcile(ctx, repoArtifactsKey("gone")); err != nil || !cs.Empty() {
 		t.Fatalf("missing repository: %v %v", cs, err)
 	}
 }
@@ -108,11 +108,11 @@ resources:
 	hs.CreateProject("apps", true)
 	d1, _ := hs.PushArtifact("apps", "web", []string{"release", "x"}, harborsim.PushOptions{})
 	d2, _ := hs.PushArtifact("apps", "web", []string{"other"}, harborsim.PushOptions{})
-	if _, res, err := eng.Reconcile(ctx, repoArtifactsKey("apps", "web")); err != nil || res.Created != 1 {
+	if _, res, err := eng.Reconcile(ctx, repoArtifactsKey("web")); err != nil || res.Created != 1 {
 		t.Fatalf("first batch: %+v %v", res, err)
 	}
 	must(t, hs.DeleteTag("apps", "web", d1, "release"))
-	if _, res, err := eng.Reconcile(ctx, repoArtifactsKey("apps", "web")); err != nil || res.Deleted != 1 {
+	if _, res, err := eng.Reconcile(ctx, repoArtifactsKey("web")); err != nil || res.Deleted != 1 {
 		t.Fatalf("selector false: %+v %v", res, err)
 	}
 	if n := ps.EntityCount("harborArtifact"); n != 0 {
@@ -238,7 +238,8 @@ func TestReconcile_user(t *testing.T) {
 			t.Fatalf("%s update: %+v %v", name, res, err)
 		}
 		ent, _ := ps.Entity("harborUser", name)
-		if got := ent["properties"].(map[string]any)["email"]; got != mail {
+		props, _ := ent["properties"].(map[string]any)
+		if got := props["email"]; got != mail {
 			t.Fatalf("%s email = %v", name, got)
 		}
 		must(t, hs.DeleteUser(name))

@@ -18,10 +18,10 @@ func TestCoverage(t *testing.T) {
 	if _, diags := c.Execute(ctx, sp.Policy, sv.Ops, sv.Kept); diags.HasError() {
 		t.Fatal(diags)
 	}
-	p := named(t, hc, "other", "harborport")[0]
+	p := named(t, hc, "other")[0]
 	p.Name = "someone-else"
 	must(t, hc.UpdateWebhookPolicy(ctx, "other", p))
-	p = named(t, hc, "off", "harborport")[0]
+	p = named(t, hc, "off")[0]
 	p.Enabled = false
 	must(t, hc.UpdateWebhookPolicy(ctx, "off", p))
 

@@ -142,14 +142,14 @@ func preview(ops []Op) map[string]string { return Preview(ops, previewLimit) }
 
 const previewLimit = 500
 
-// named returns the policies called name in project.
-func named(t *testing.T, hc *harbor.Client, project, name string) []harbor.WebhookPolicy {
+// named returns the policies called "harborport" in project.
+func named(t *testing.T, hc *harbor.Client, project string) []harbor.WebhookPolicy {
 	t.Helper()
 	list, err := hc.ListWebhookPolicies(context.Background(), project)
 	must(t, err)
 	var out []harbor.WebhookPolicy
 	for _, p := range list {
-		if p.Name == name {
+		if p.Name == "harborport" {
 			out = append(out, p)
 		}
 	}
@@ -158,7 +158,7 @@ func named(t *testing.T, hc *harbor.Client, project, name string) []harbor.Webho
 
 // ours checks project holds exactly one "harborport" policy, as specified.
 func ours(t *testing.T, hc *harbor.Client, project string) error {
-	ps := named(t, hc, project, "harborport")
+	ps := named(t, hc, project)
 	if len(ps) != 1 {
 		return fmt.Errorf("project %s has %d harborport policies, want 1", project, len(ps))
 	}
@@ -211,7 +211,7 @@ func TestWebhookSurveyAndExecute(t *testing.T) {
 		!strings.Contains(w[0].Detail, "tfdemo create: a policy with this name appeared in Harbor since the plan; adopted unchanged") {
 		t.Fatalf("warnings: %v", w)
 	}
-	if ps := named(t, hc, "tfdemo", "harborport"); len(ps) != 1 || ps[0].Enabled {
+	if ps := named(t, hc, "tfdemo"); len(ps) != 1 || ps[0].Enabled {
 		t.Fatalf("tfdemo: %+v, want the one policy, left disabled", ps)
 	}
 	sv, diags = r.Survey(ctx, m, managed)
@@ -224,7 +224,7 @@ func TestWebhookSurveyAndExecute(t *testing.T) {
 	if err := ours(t, hc, "tfdemo"); err != nil {
 		t.Error(err)
 	}
-	if ps := named(t, hc, strconv.Itoa(int(managedProjectID(t, hc, "2024"))), "harborport"); len(ps) != 1 || ps[0].ID != managed["2024"] {
+	if ps := named(t, hc, strconv.Itoa(int(managedProjectID(t, hc, "2024")))); len(ps) != 1 || ps[0].ID != managed["2024"] {
 		t.Errorf("project 2024 (by id): %+v, managed %v", ps, managed)
 	}
 
@@ -309,10 +309,10 @@ func TestWebhookExecuteIsConditional(t *testing.T) {
 		!strings.Contains(w[0].Detail, "third update: deleted in Harbor since the plan") {
 		t.Fatalf("warnings: %v", w)
 	}
-	if p := named(t, hc, "tfdemo", "harborport")[0]; p.Targets[0].Address != "https://elsewhere.example.com/hook" || p.Enabled {
+	if p := named(t, hc, "tfdemo")[0]; p.Targets[0].Address != "https://elsewhere.example.com/hook" || p.Enabled {
 		t.Fatalf("tfdemo's edit was overwritten: %+v", p)
 	}
-	if len(named(t, hc, "third", "harborport")) != 0 {
+	if len(named(t, hc, "third")) != 0 {
 		t.Fatal("third's deleted policy was re-created behind the plan")
 	}
 	sv, _ = r.Survey(ctx, m, after)
@@ -332,7 +332,7 @@ func TestWebhookExecuteIsConditional(t *testing.T) {
 	if w := diags.Warnings(); len(w) != 1 || !strings.Contains(w[0].Detail, "2024 delete: edited in Harbor since the plan; left in place and no longer managed") {
 		t.Fatalf("warnings: %v", w)
 	}
-	if _, still := after["2024"]; still || len(named(t, hc, strconv.FormatInt(managedProjectID(t, hc, "2024"), 10), "harborport")) != 1 {
+	if _, still := after["2024"]; still || len(named(t, hc, strconv.FormatInt(managedProjectID(t, hc, "2024"), 10))) != 1 {
 		t.Fatalf("2024: managed %v; the edited policy must stay in Harbor, unmanaged", after)
 	}
 }

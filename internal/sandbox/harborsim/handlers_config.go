@@ -42,9 +42,11 @@ func handleGetConfigurations(s *Server, _ *http.Request, c secCtx, _ params) rep
 	})
 }
 
-// releaseBefore reports whether version ("v2.11.2-abcdef01", as systeminfo shows it) is an
-// older release than major.minor. An unparsable version counts as current.
-func releaseBefore(version string, major, minor int) bool {
+// releaseBefore213 reports whether version ("v2.11.2-abcdef01", as systeminfo shows it) is an
+// older release than 2.13, which brought the audit-log API. An unparsable version counts as
+// current.
+func releaseBefore213(version string) bool {
+	const major, minor = 2, 13
 	v := strings.TrimPrefix(version, "v")
 	parts := strings.SplitN(v, ".", 3)
 	if len(parts) < 2 {

@@ -130,7 +130,7 @@ func TestAuditLogRoutesNeed213(t *testing.T) {
 	if r := c.req("GET", "/api/v2.0/audit-logs", admin, ""); r.status != 200 {
 		t.Errorf("/audit-logs on 2.11: %d %s", r.status, r.body)
 	}
-	if releaseBefore("v2.15.2-080b0220", 2, 13) || !releaseBefore("v2.12.0", 2, 13) || releaseBefore("garbage", 2, 13) {
-		t.Error("releaseBefore")
+	if releaseBefore213("v2.15.2-080b0220") || !releaseBefore213("v2.12.0") || releaseBefore213("garbage") || !releaseBefore213("v1.10.0") {
+		t.Error("releaseBefore213")
 	}
 }
