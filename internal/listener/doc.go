@@ -40,8 +40,8 @@
 // through Server.Enqueue, with their position in the same transaction
 // (Spool.PutWithState). A reconcile may ask to look at its key again later
 // (Again: a scan still running); the record then stays, due after the delay.
-// A repository's artifacts as a batch never run beside a reconcile of one of
-// its artifacts.
+// A key that may write any of a repository's artifacts (the batch, an
+// artifact named by tag) never runs beside another key writing them.
 //
 // Shutdown (Server.Run): /readyz and new deliveries answer 503 (Harbor
 // retries, possibly on another replica), in-flight requests and reconciles

@@ -172,27 +172,31 @@ func TestReadyz_parts(t *testing.T) {
 	}
 }
 
-// A repository's artifacts as a batch never run beside a reconcile of one of
-// its artifacts (they write the same entities); other repositories' run on.
-func TestWorkers_batchExcludesItsArtifacts(t *testing.T) {
+// A repository's wide keys (its artifacts as a batch, an artifact by tag)
+// never run beside another key writing its artifacts; artifacts by digest run
+// beside each other, and other repositories' run on.
+func TestWorkers_wideKeysRunAlone(t *testing.T) {
 	var (
-		mu                sync.Mutex
-		batchRun, artRun  int // running now, for repository p/r
-		overlaps, maxArts int
-		other             int
+		mu                 sync.Mutex
+		wideRun, narrowRun int // running now, for repository p/r
+		overlaps, maxArts  int
+		other              int
 	)
+	wideKey := func(k catalog.Key) bool {
+		return k.Kind == catalog.KindRepositoryArtifacts || (k.Kind == mapping.KindArtifact && !strings.Contains(k.Digest, ":"))
+	}
 	rec := &recorder{fn: func(_ context.Context, k catalog.Key, _ int) error {
 		mu.Lock()
 		switch {
-		case k.Kind == catalog.KindRepositoryArtifacts:
-			batchRun++
-		case k.Repository == "p/r":
-			artRun++
-			maxArts = max(maxArts, artRun)
-		default:
+		case k.Repository != "p/r":
 			other++
+		case wideKey(k):
+			wideRun++
+		default:
+			narrowRun++
+			maxArts = max(maxArts, narrowRun)
 		}
-		if batchRun > 0 && artRun > 0 {
+		if wideRun > 1 || (wideRun > 0 && narrowRun > 0) {
 			overlaps++
 		}
 		mu.Unlock()
@@ -203,18 +207,20 @@ func TestWorkers_batchExcludesItsArtifacts(t *testing.T) {
 		time.Sleep(d)
 		mu.Lock()
 		switch {
-		case k.Kind == catalog.KindRepositoryArtifacts:
-			batchRun--
-		case k.Repository == "p/r":
-			artRun--
+		case k.Repository != "p/r":
+		case wideKey(k):
+			wideRun--
+		default:
+			narrowRun--
 		}
 		mu.Unlock()
 		return nil
 	}}
-	s := newTestServer(t, t.TempDir(), rec, func(c *Config) { c.Workers = 3 })
+	s := newTestServer(t, t.TempDir(), rec, func(c *Config) { c.Workers = 4 })
 	batch := catalog.Key{Kind: catalog.KindRepositoryArtifacts, Project: "p", Repository: "p/r"}
-	keys := []catalog.Key{artKey(digestN(0)), batch}
-	for i := 1; i < 4; i++ {
+	byTag := []catalog.Key{artKey("prod"), artKey("stable")}
+	keys := []catalog.Key{artKey(digestN(0)), artKey(digestN(1)), batch, byTag[0], byTag[1]}
+	for i := 2; i < 4; i++ {
 		keys = append(keys, artKey(digestN(i)))
 	}
 	for i := range 4 {
@@ -227,8 +233,8 @@ func TestWorkers_batchExcludesItsArtifacts(t *testing.T) {
 	eventually(t, "spool drained", func() bool { return s.Spool().Depth() == 0 })
 	mu.Lock()
 	defer mu.Unlock()
-	if overlaps != 0 || rec.count(batch) != 1 || other != 4 {
-		t.Fatalf("overlaps %d, batch ran %d times, other %d", overlaps, rec.count(batch), other)
+	if overlaps != 0 || rec.count(batch) != 1 || rec.count(byTag[0]) != 1 || rec.count(byTag[1]) != 1 || other != 4 {
+		t.Fatalf("overlaps %d, batch ran %d times, tags %d %d, other %d", overlaps, rec.count(batch), rec.count(byTag[0]), rec.count(byTag[1]), other)
 	}
 	if maxArts < 2 {
 		t.Errorf("artifacts of one repository no longer run together (at most %d at once)", maxArts)

@@ -83,20 +83,21 @@ type PartStatus struct {
 
 // Server is the listener: HTTP intake into the spool, and workers draining it.
 type Server struct {
-	cfg      Config
-	spool    *Spool
-	log      *slog.Logger
-	m        *metrics
-	secret   [sha256.Size]byte
-	prev     [sha256.Size]byte
-	hasPrev  bool
-	wake     chan struct{}
-	busyMu   sync.Mutex
-	busy     map[string]bool
-	busyRepo map[string]int // repository → artifact reconciles running
-	drain    atomic.Bool
-	handler  http.Handler
-	running  atomic.Bool
+	cfg        Config
+	spool      *Spool
+	log        *slog.Logger
+	m          *metrics
+	secret     [sha256.Size]byte
+	prev       [sha256.Size]byte
+	hasPrev    bool
+	wake       chan struct{}
+	busyMu     sync.Mutex
+	busy       map[string]bool
+	busyNarrow map[string]int // repository → reconciles of its artifacts by digest running (repoScope)
+	busyWide   map[string]int // repository → reconciles of any of its artifacts running
+	drain      atomic.Bool
+	handler    http.Handler
+	running    atomic.Bool
 }
 
 // New validates cfg, opens the spool and builds the server. Handler serves at
@@ -155,7 +156,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, spool: sp, log: cfg.Logger, wake: make(chan struct{}, 1), busy: map[string]bool{}, busyRepo: map[string]int{}}
+	s := &Server{cfg: cfg, spool: sp, log: cfg.Logger, wake: make(chan struct{}, 1), busy: map[string]bool{},
+		busyNarrow: map[string]int{}, busyWide: map[string]int{}}
 	// Compare fixed-length digests so the comparison's time depends on
 	// neither the secret's content nor its length; drop the plain secret.
 	s.secret = sha256.Sum256([]byte(cfg.Secret))

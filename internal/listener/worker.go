@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -133,24 +134,35 @@ func (s *Server) dispatch(stop, work context.Context) {
 	}
 }
 
-// isBusy: the key is being reconciled, or it overlaps one that is: a
-// repository's artifacts as a batch (catalog.KindRepositoryArtifacts) never
-// run beside a reconcile of one of that repository's artifacts, since both
-// would read and write the same entities.
+// repoScope says which of a repository's artifact entities a key may write:
+// one artifact named by digest (narrow), or any of them (wide: a
+// repository's artifacts as a batch, catalog.KindRepositoryArtifacts, or an
+// artifact named by tag, which may resolve to any of them).
+func repoScope(k catalog.Key) (repo string, wide, ok bool) {
+	switch k.Kind {
+	case catalog.KindRepositoryArtifacts:
+		return k.Repository, true, true
+	case mapping.KindArtifact:
+		return k.Repository, !strings.Contains(k.Digest, ":"), true // tags never hold ':', digests always do
+	}
+	return "", false, false
+}
+
+// isBusy: the key is being reconciled, or it overlaps one that is: a wide
+// key of a repository (repoScope) never runs beside another key writing that
+// repository's artifacts, since both would read and write the same entities
+// (two writes of the same new state, or one from an older read); artifacts
+// named by digest run beside each other.
 func (s *Server) isBusy(k catalog.Key) bool {
 	s.busyMu.Lock()
 	defer s.busyMu.Unlock()
-	switch k.Kind {
-	case mapping.KindArtifact:
-		if s.busy[string(spoolKey(catalog.Key{Kind: catalog.KindRepositoryArtifacts, Project: k.Project, Repository: k.Repository}))] {
-			return true
-		}
-	case catalog.KindRepositoryArtifacts:
-		if s.busyRepo[k.Repository] > 0 {
-			return true
-		}
+	if s.busy[string(spoolKey(k))] {
+		return true
 	}
-	return s.busy[string(spoolKey(k))]
+	if repo, wide, ok := repoScope(k); ok {
+		return s.busyWide[repo] > 0 || (wide && s.busyNarrow[repo] > 0)
+	}
+	return false
 }
 
 func (s *Server) setBusy(k catalog.Key, b bool) {
@@ -161,12 +173,18 @@ func (s *Server) setBusy(k catalog.Key, b bool) {
 	} else {
 		delete(s.busy, string(spoolKey(k)))
 	}
-	if k.Kind == mapping.KindArtifact {
-		if b {
-			s.busyRepo[k.Repository]++
-		} else if s.busyRepo[k.Repository]--; s.busyRepo[k.Repository] <= 0 {
-			delete(s.busyRepo, k.Repository)
-		}
+	repo, wide, ok := repoScope(k)
+	if !ok {
+		return
+	}
+	m := s.busyNarrow
+	if wide {
+		m = s.busyWide
+	}
+	if b {
+		m[repo]++
+	} else if m[repo]--; m[repo] <= 0 {
+		delete(m, repo)
 	}
 }
 
