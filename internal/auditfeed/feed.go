@@ -266,6 +266,13 @@ func (f *Feed) read(ctx context.Context, start time.Time) error {
 		next := cur.clone()
 		var fresh []harbor.AuditLogRecord
 		for _, r := range p.Records {
+			if !next.isNew(r.ID) && r.OpTime.After(cur.OpTime.Add(f.cfg.Grace)) {
+				// An id already passed on a record newer than the cursor: ids
+				// went back, so Harbor's database was restored or reset, and
+				// nothing the cursor says holds any more.
+				return f.markLost(ctx, cur, fmt.Sprintf("audit record %d is newer than the cursor but its id is not above the highest read (%d): "+
+					"Harbor's audit log was reset or restored", r.ID, cur.MaxID), start, true)
+			}
 			if next.isNew(r.ID) {
 				fresh = append(fresh, r)
 			}
@@ -306,7 +313,7 @@ func (f *Feed) read(ctx context.Context, start time.Time) error {
 		}
 		if lost := cur.lost(f.cfg.Now(), f.cfg.Grace); len(lost) > 0 {
 			reason := fmt.Sprintf("audit records %s were never read and are gone (purged by Harbor's log rotation, or never committed)", idRange(lost))
-			return f.markLost(ctx, cur, reason, start)
+			return f.markLost(ctx, cur, reason, start, false)
 		}
 	}
 	f.mu.Lock()
@@ -374,15 +381,19 @@ func (f *Feed) begin(ctx context.Context, start time.Time) error {
 // markLost moves the cursor to the newest record with a resync owed, in one
 // commit, then runs the resync: records after the newest one are read by the
 // next polls, everything before it is covered by the resync, which reads
-// Harbor after the cursor moved.
-func (f *Feed) markLost(ctx context.Context, cur *cursor, reason string, start time.Time) error {
+// Harbor after the cursor moved. reset: the ids went back, so the newest
+// record replaces the cursor even with a lower id.
+func (f *Feed) markLost(ctx context.Context, cur *cursor, reason string, start time.Time, reset bool) error {
 	latest, err := f.cfg.Harbor.LatestAuditLogExt(ctx)
 	if err != nil {
 		return fmt.Errorf("reading the newest audit record: %w", err)
 	}
 	next := &cursor{Version: cursorVersion, Harbor: cur.Harbor, OpTime: cur.OpTime, MaxID: cur.MaxID, Resync: true, LostReason: reason}
-	if latest != nil && latest.ID > next.MaxID {
+	switch {
+	case latest != nil && (reset || latest.ID > next.MaxID):
 		next.OpTime, next.MaxID = latest.OpTime, latest.ID
+	case reset:
+		next.OpTime, next.MaxID = time.Time{}, 0
 	}
 	if _, err := f.cfg.Sink.Enqueue(nil, StateName, next.encode()); err != nil {
 		return fmt.Errorf("storing the audit-log cursor: %w", err)

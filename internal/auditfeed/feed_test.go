@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -70,6 +71,7 @@ func (s *sink) take() []string {
 
 type fx struct {
 	t       *testing.T
+	front   *swapHandler
 	clk     *clock
 	hs      *harborsim.Server
 	hc      *harbor.Client
@@ -86,7 +88,8 @@ func newFx(t *testing.T, opts harborsim.Options) *fx {
 	opts.Clock = clk.now
 	opts.NoLibraryProject = true
 	hs := harborsim.New(opts)
-	srv := httptest.NewServer(hs)
+	front := &swapHandler{h: hs}
+	srv := httptest.NewServer(front)
 	t.Cleanup(srv.Close)
 	hc, err := harbor.New(harbor.Config{URL: srv.URL, Username: "admin", Password: "Harbor12345", MaxRetries: -1})
 	if err != nil {
@@ -97,9 +100,28 @@ func newFx(t *testing.T, opts harborsim.Options) *fx {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sp.Close() })
-	f := &fx{t: t, clk: clk, hs: hs, hc: hc, sink: &sink{sp: sp}, logs: &bytes.Buffer{}, reg: prometheus.NewRegistry()}
+	f := &fx{t: t, front: front, clk: clk, hs: hs, hc: hc, sink: &sink{sp: sp}, logs: &bytes.Buffer{}, reg: prometheus.NewRegistry()}
 	f.build(hc)
 	return f
+}
+
+// swapHandler lets a test put another Harbor behind the same URL.
+type swapHandler struct {
+	mu sync.Mutex
+	h  http.Handler
+}
+
+func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	h := s.h
+	s.mu.Unlock()
+	h.ServeHTTP(w, r)
+}
+
+func (f *fx) swapHarbor(h http.Handler) {
+	f.front.mu.Lock()
+	f.front.h = h
+	f.front.mu.Unlock()
 }
 
 // build (re)creates the feed on client hc, as a restarted listener would.
@@ -471,5 +493,37 @@ func TestTroubleshootingGuideFeed(t *testing.T) {
 		if !strings.Contains(doc, strings.Join(strings.Fields(w), " ")) {
 			t.Errorf("docs/guides/troubleshooting.md does not quote %q", w)
 		}
+	}
+}
+
+// Harbor's audit log reset (a database restored from a backup, a new
+// install at the same URL): ids start again below the cursor. Left alone the
+// feed would take every new record for one it read; it resyncs once and
+// reads on from the newest record.
+func TestFeed_resetLogRunsOneResync(t *testing.T) {
+	f := newFx(t, harborsim.Options{})
+	for i := range 5 {
+		f.hs.CreateProject(fmt.Sprintf("p%d", i), false)
+	}
+	f.poll()
+	f.clk.add(time.Minute)
+	f.hs.CreateProject("seen", false)
+	f.poll()
+	f.sink.take()
+	// The same URL now serves a Harbor whose log starts again at id 1.
+	fresh := harborsim.New(harborsim.Options{Clock: f.clk.now, NoLibraryProject: true})
+	f.clk.add(time.Hour)
+	fresh.CreateProject("after-reset", false)
+	f.hs = fresh
+	f.swapHarbor(fresh)
+	f.poll()
+	if f.resyncs != 1 || !strings.Contains(f.logs.String(), "Harbor's audit log was reset or restored") {
+		t.Fatalf("%d resyncs:\n%s", f.resyncs, f.logs)
+	}
+	f.clk.add(time.Minute)
+	fresh.CreateProject("next", false)
+	f.poll()
+	if got := f.sink.take(); f.resyncs != 1 || !slices.Equal(got, []string{"project next"}) {
+		t.Fatalf("after the reset: %d resyncs, spooled %v", f.resyncs, got)
 	}
 }
