@@ -496,6 +496,9 @@ func TestAccE2E_auditFeedWithoutWebhooks(t *testing.T) {
 		"time from the Harbor operation to Port:\n%s", run.table)
 	t.Logf("keys enqueued %v, coalesced %v, reconciles %v, reconciles that wrote %d; Port entity upserts %d (redundant %d %v), bulk deletes %d",
 		run.enqueued, run.coalesced, run.reconciles, run.updated, run.writes.upserts, run.writes.redundant, run.writes.redundantIDs, run.writes.deletes)
+	if run.writes.redundant != 0 {
+		t.Errorf("%d upserts wrote an entity exactly as it was: %v", run.writes.redundant, run.writes.redundantIDs)
+	}
 }
 
 // With webhooks as well, the feed and the webhooks name the same keys for
