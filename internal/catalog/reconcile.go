@@ -23,6 +23,11 @@ type Key struct {
 	// pushed by digest) as absent, as a full sync would
 	// (internal/harbor/API-NOTES.md "Webhook payloads").
 	CheckListed bool `json:",omitempty"`
+	// FollowScan asks the listener to look at the artifact again until its
+	// scan is final: a push it heard of only from the audit log, in a project
+	// that scans on push (internal/harbor/API-NOTES.md "Scan on push").
+	// Reconcile itself ignores it.
+	FollowScan bool `json:",omitempty"`
 }
 
 func (k Key) String() string {
@@ -33,6 +38,8 @@ func (k Key) String() string {
 		return "repository " + k.Repository
 	case mapping.KindUser:
 		return "user " + k.User
+	case KindRepositoryArtifacts:
+		return "artifacts of repository " + k.Repository
 	}
 	return fmt.Sprintf("artifact %s@%s", k.Repository, k.Digest)
 }
@@ -53,13 +60,34 @@ func (k Key) String() string {
 // write goes ahead only if that read maps to the same entities, else the
 // reconcile starts over with it (internal/DESIGN.md "Conditional apply (two writers)"). The cost is one
 // extra Harbor read per reconcile that writes.
+//
+// Besides Harbor's kinds: KindRepositoryArtifacts reconciles every artifact
+// of a repository (reconcile_repo.go); an artifact key by tag whose tag no
+// longer resolves does the same for its repository (the artifact that had the
+// tag cannot be named any more); a repository Harbor no longer has takes the
+// artifact entities under it along (found by identifier prefix,
+// repoArtifactDeletes), artifacts first.
 func (e *Engine) Reconcile(ctx context.Context, k Key) (*Changeset, Result, error) {
+	if k.Kind == KindRepositoryArtifacts {
+		return e.reconcileRepoArtifacts(ctx, k)
+	}
 	item, err := e.fetchOne(ctx, k)
 	if err != nil {
 		return nil, Result{}, err
 	}
+	if item == nil && k.Kind == mapping.KindArtifact && !strings.Contains(k.Digest, ":") {
+		// A tag (tags never hold ':', digests always do) that no longer resolves.
+		return e.reconcileRepoArtifacts(ctx, Key{Kind: KindRepositoryArtifacts, Project: k.Project, Repository: k.Repository})
+	}
 	for attempt := 1; ; attempt++ {
 		cs, mapped, err := e.reconcilePlan(ctx, k, item)
+		if err == nil && item == nil && k.Kind == mapping.KindRepository {
+			var dels []Change
+			if dels, _, err = e.repoArtifactDeletes(ctx, k); err == nil && len(dels) > 0 {
+				cs.Changes = append(cs.Changes, dels...)
+				e.order(cs)
+			}
+		}
 		if err != nil || cs.Empty() {
 			return cs, Result{}, err
 		}
@@ -199,6 +227,8 @@ func (e *Engine) fetchOne(ctx context.Context, k Key) (map[string]any, error) {
 		it, err = e.harbor.GetProjectByName(ctx, k.Project)
 	case mapping.KindRepository:
 		it, err = e.harbor.GetRepository(ctx, k.Project, k.Repository)
+	case mapping.KindUser:
+		it, err = e.fetchUser(ctx, k)
 	case mapping.KindArtifact:
 		q := harbor.ArtifactQuery{}
 		for _, r := range e.mapping.KindResources(mapping.KindArtifact) {
@@ -240,6 +270,12 @@ func stubItem(k Key) map[string]any {
 		return map[string]any{"name": k.Project}
 	case mapping.KindRepository:
 		return map[string]any{"name": k.Repository, "projectName": k.Project}
+	case mapping.KindUser:
+		it := map[string]any{"username": k.User}
+		if k.UserID > 0 {
+			it["user_id"] = float64(k.UserID)
+		}
+		return it
 	}
 	return map[string]any{"digest": k.Digest, "repositoryName": k.Repository, "projectName": k.Project,
 		"repository_name": strings.TrimPrefix(k.Repository, k.Project+"/")}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -183,4 +184,76 @@ func (c *Client) AuditLogEventTypes(ctx context.Context) ([]string, error) {
 		types = append(types, e.EventType)
 	}
 	return types, nil
+}
+
+// AuditLogExtsByID returns the records with the given ids that Harbor still holds (any order),
+// with q=id={…} lists of at most 50 ids per request. A cursor uses it to look for ids it has
+// not seen below the highest one it has (internal/harbor/API-NOTES.md "Audit log": ids come
+// from one sequence).
+func (c *Client) AuditLogExtsByID(ctx context.Context, ids []int64) ([]AuditLogRecord, error) {
+	var out []AuditLogRecord
+	for len(ids) > 0 {
+		part := ids[:min(len(ids), 50)]
+		ids = ids[len(part):]
+		vals := make([]string, len(part))
+		for i, id := range part {
+			vals[i] = strconv.FormatInt(id, 10)
+		}
+		expr, err := BuildQ(QIn("id", vals...))
+		if err != nil {
+			return nil, fmt.Errorf("audit query: %w", err)
+		}
+		v := url.Values{"q": {EncodeQ(expr)}}
+		recs, err := listAll(ctx, c, call{route: "/auditlog-exts", path: "/auditlog-exts", query: v},
+			func(r AuditLogRecord) (string, bool) { return strconv.FormatInt(r.ID, 10), r.ID != 0 })
+		if err != nil {
+			return nil, classifyAuditError(err)
+		}
+		out = append(out, recs...)
+	}
+	return out, nil
+}
+
+// LatestAuditLogExt returns the record with the highest id (the last one stored), or nil when
+// the log is empty (or the caller lacks audit-log:list: see ListAuditLogExts).
+func (c *Client) LatestAuditLogExt(ctx context.Context) (*AuditLogRecord, error) {
+	v := url.Values{"sort": {"-id"}, "page": {"1"}, "page_size": {"1"}}
+	var recs []AuditLogRecord
+	if _, err := c.getJSON(ctx, call{route: "/auditlog-exts", path: "/auditlog-exts", query: v}, &recs); err != nil {
+		return nil, classifyAuditError(err)
+	}
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	return &recs[0], nil
+}
+
+// AuditLogSwitches are the configuration items that make Harbor store fewer audit records
+// (internal/harbor/API-NOTES.md "Audit log").
+type AuditLogSwitches struct {
+	SkipDatabase       bool     // skip_audit_log_database: nothing is stored
+	DisabledEventTypes []string // disabled_audit_log_event_types, e.g. "create_user", lower-cased
+	ForwardEndpoint    string   // audit_log_forward_endpoint
+}
+
+// AuditLogSwitches reads them from GET /configurations, which only a system administrator may
+// read: anyone else gets an *APIError with status 403 (IsForbidden).
+func (c *Client) AuditLogSwitches(ctx context.Context) (*AuditLogSwitches, error) {
+	var raw map[string]struct {
+		Value any `json:"value"`
+	}
+	if _, err := c.getJSON(ctx, call{route: "/configurations", path: "/configurations"}, &raw); err != nil {
+		return nil, err
+	}
+	out := &AuditLogSwitches{}
+	out.SkipDatabase, _ = raw["skip_audit_log_database"].Value.(bool)
+	out.ForwardEndpoint, _ = raw["audit_log_forward_endpoint"].Value.(string)
+	if s, _ := raw["disabled_audit_log_event_types"].Value.(string); s != "" {
+		for t := range strings.SplitSeq(s, ",") {
+			if t = strings.ToLower(strings.TrimSpace(t)); t != "" {
+				out.DisabledEventTypes = append(out.DisabledEventTypes, t)
+			}
+		}
+	}
+	return out, nil
 }

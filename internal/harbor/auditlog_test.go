@@ -208,3 +208,49 @@ func TestAuditLogUnsupportedHarbor(t *testing.T) {
 		t.Fatalf("400 classified: %v", err)
 	}
 }
+
+// Look-ups a cursor needs: records by id (a gap), the last record, and the switches that turn
+// records off (readable by a system administrator only).
+func TestSimAuditLogByIDLatestAndSwitches(t *testing.T) {
+	sim, c := newSim(t, harborsim.Options{NoLibraryProject: true})
+	ctx := ctxT(t)
+	if rec, err := c.LatestAuditLogExt(ctx); err != nil || rec != nil {
+		t.Fatalf("empty log: %+v, %v", rec, err)
+	}
+	for i := range 60 {
+		sim.CreateProject(fmt.Sprintf("p%02d", i), false)
+	}
+	last, err := c.LatestAuditLogExt(ctx)
+	if err != nil || last == nil || last.ID != 60 || last.Resource != "p59" {
+		t.Fatalf("latest: %+v, %v", last, err)
+	}
+	ids := []int64{3, 59, 7, 999}
+	for i := int64(10); i < 60; i++ { // over one q list of 50
+		ids = append(ids, i)
+	}
+	recs, err := c.AuditLogExtsByID(ctx, ids)
+	if err != nil || len(recs) != 53 {
+		t.Fatalf("by id: %d records, %v", len(recs), err)
+	}
+	got := map[int64]string{}
+	for _, r := range recs {
+		got[r.ID] = r.Resource
+	}
+	if got[3] != "p02" || got[59] != "p58" || got[7] != "p06" || got[999] != "" {
+		t.Fatalf("by id: %v", got)
+	}
+
+	if err := sim.SetAuditLogConfig(harborsim.AuditLogConfig{DisabledEventTypes: []string{"Create_User", " pull_artifact"}}); err != nil {
+		t.Fatal(err)
+	}
+	sw, err := c.AuditLogSwitches(ctx)
+	if err != nil || sw.SkipDatabase || strings.Join(sw.DisabledEventTypes, ",") != "create_user,pull_artifact" {
+		t.Fatalf("switches: %+v, %v", sw, err)
+	}
+	if err := sim.AddRobotE("feed", "Robot-Secret1", harborsim.RobotPermissions{AuditLogList: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := simClientAs(t, c, "robot$feed", "Robot-Secret1").AuditLogSwitches(ctx); !IsForbidden(err) {
+		t.Fatalf("a robot read the configuration: %v", err)
+	}
+}

@@ -36,6 +36,13 @@
 // to the dead records until a new event for it arrives. A panicking
 // reconcile is an ordinary failure.
 //
+// Other event sources (the audit-log feed, internal/auditfeed) spool keys
+// through Server.Enqueue, with their position in the same transaction
+// (Spool.PutWithState). A reconcile may ask to look at its key again later
+// (Again: a scan still running); the record then stays, due after the delay.
+// A key that may write any of a repository's artifacts (the batch, an
+// artifact named by tag) never runs beside another key writing them.
+//
 // Shutdown (Server.Run): /readyz and new deliveries answer 503 (Harbor
 // retries, possibly on another replica), in-flight requests and reconciles
 // finish within the drain budget, reconciles still running are then

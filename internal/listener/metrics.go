@@ -17,6 +17,7 @@ type metrics struct {
 	processed    *prometheus.CounterVec // kind (success)
 	retried      *prometheus.CounterVec // kind
 	failed       *prometheus.CounterVec // kind (permanent → dead)
+	followUps    *prometheus.CounterVec // kind (Again)
 	duration     *prometheus.HistogramVec
 	latency      prometheus.Histogram
 	inFlight     prometheus.Gauge
@@ -46,6 +47,8 @@ func newMetrics(reg *prometheus.Registry, sp *Spool) *metrics {
 			Help: "Reconciles that failed and were rescheduled with backoff, by kind."}, []string{"kind"}),
 		failed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "harborport_reconcile_failures_total",
 			Help: "Reconciles that failed permanently (moved to the dead records), by kind."}, []string{"kind"}),
+		followUps: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "harborport_reconcile_follow_ups_total",
+			Help: "Reconciles that asked to look at their key again later (a scan still running), by kind."}, []string{"kind"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "harborport_reconcile_duration_seconds",
 			Help:    "Time of one reconcile (Harbor read + Port diff and write), by kind and outcome (ok, error, permanent).",
 			Buckets: prometheus.DefBuckets}, []string{"kind", "outcome"}),
@@ -56,7 +59,7 @@ func newMetrics(reg *prometheus.Registry, sp *Spool) *metrics {
 			Help: "Reconciles running now."}),
 	}
 	reg.MustRegister(m.received, m.accepted, m.rejected, m.ignored, m.authFailures, m.authMatches, m.enqueued, m.coalesced,
-		m.processed, m.retried, m.failed, m.duration, m.latency, m.inFlight,
+		m.processed, m.retried, m.failed, m.followUps, m.duration, m.latency, m.inFlight,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "harborport_spool_depth", Help: "Keys waiting in the spool."},
 			func() float64 { return float64(sp.Depth()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "harborport_spool_dead", Help: "Keys that failed permanently (dead records)."},

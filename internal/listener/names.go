@@ -53,3 +53,18 @@ var ErrBadPayload = fmt.Errorf("bad webhook payload")
 func bad(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrBadPayload, fmt.Sprintf(format, a...))
 }
+
+// Name checks for other event sources (the audit-log feed), with the grammar
+// deliveries are checked against.
+
+// ValidProject reports whether name is a Harbor project name.
+func ValidProject(name string) bool { return pathComponentRe.MatchString(name) }
+
+// ValidRepository reports whether full is a repository name "project/repo[/more]".
+func ValidRepository(full string) bool { return checkRepository("", full) == nil }
+
+// IsDigest reports whether s is a digest (algorithm:encoded).
+func IsDigest(s string) bool { return isDigest(s) }
+
+// IsTag reports whether s is a tag.
+func IsTag(s string) bool { return isTag(s) }

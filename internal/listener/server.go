@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/harborport/terraform-provider-harborport/internal/catalog"
 )
 
 // WebhookPath is where Harbor's policies point (Ocean serves the same path,
@@ -57,6 +59,12 @@ type Config struct {
 	// a new one. Served on /metrics.
 	Registry *prometheus.Registry
 
+	// Parts reports the optional parts of the listener on /readyz, each
+	// under its name (e.g. "audit_feed"). A degraded part does not make the
+	// listener unready: webhooks still work, so /readyz stays 200 and names
+	// the part and its reason. nil reports none.
+	Parts func() map[string]PartStatus
+
 	// PreviousSecret, when set, is accepted too: the rotation window in
 	// which Harbor still sends the old value (policies not yet updated, and
 	// queued deliveries, which carry the header they were enqueued with:
@@ -65,21 +73,31 @@ type Config struct {
 	PreviousSecret string
 }
 
+// PartStatus is the state of an optional part on /readyz.
+type PartStatus struct {
+	State  string `json:"state"`            // "ok", "starting", "degraded" or "off"
+	Reason string `json:"reason,omitempty"` // what is wrong and the fix, when degraded or off
+	// Details are figures worth seeing at a glance (e.g. the feed's lag).
+	Details map[string]any `json:"details,omitempty"`
+}
+
 // Server is the listener: HTTP intake into the spool, and workers draining it.
 type Server struct {
-	cfg     Config
-	spool   *Spool
-	log     *slog.Logger
-	m       *metrics
-	secret  [sha256.Size]byte
-	prev    [sha256.Size]byte
-	hasPrev bool
-	wake    chan struct{}
-	busyMu  sync.Mutex
-	busy    map[string]bool
-	drain   atomic.Bool
-	handler http.Handler
-	running atomic.Bool
+	cfg        Config
+	spool      *Spool
+	log        *slog.Logger
+	m          *metrics
+	secret     [sha256.Size]byte
+	prev       [sha256.Size]byte
+	hasPrev    bool
+	wake       chan struct{}
+	busyMu     sync.Mutex
+	busy       map[string]bool
+	busyNarrow map[string]int // repository → reconciles of its artifacts by digest running (repoScope)
+	busyWide   map[string]int // repository → reconciles of any of its artifacts running
+	drain      atomic.Bool
+	handler    http.Handler
+	running    atomic.Bool
 }
 
 // New validates cfg, opens the spool and builds the server. Handler serves at
@@ -138,7 +156,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, spool: sp, log: cfg.Logger, wake: make(chan struct{}, 1), busy: map[string]bool{}}
+	s := &Server{cfg: cfg, spool: sp, log: cfg.Logger, wake: make(chan struct{}, 1), busy: map[string]bool{},
+		busyNarrow: map[string]int{}, busyWide: map[string]int{}}
 	// Compare fixed-length digests so the comparison's time depends on
 	// neither the secret's content nor its length; drop the plain secret.
 	s.secret = sha256.Sum256([]byte(cfg.Secret))
@@ -172,6 +191,9 @@ func New(cfg Config) (*Server, error) {
 
 // Handler is the HTTP surface (for tests and custom servers).
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// Registry is where the server's metrics are (other parts add theirs).
+func (s *Server) Registry() *prometheus.Registry { return s.cfg.Registry }
 
 // Spool exposes the spool (depth, dead records) for operators and tests.
 func (s *Server) Spool() *Spool { return s.spool }
@@ -321,7 +343,34 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "spool_depth": s.spool.Depth()})
+	out := map[string]any{"status": "ready", "spool_depth": s.spool.Depth()}
+	if s.cfg.Parts != nil {
+		for name, st := range s.cfg.Parts() {
+			if name != "status" && name != "spool_depth" {
+				out[name] = st
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// Enqueue spools keys from an event source other than webhooks (the
+// audit-log feed) together with the source's new position (state, stored
+// under stateName in the same transaction: Spool.PutWithState), counts them
+// in the metrics and wakes the workers.
+func (s *Server) Enqueue(keys []catalog.Key, stateName string, state []byte) (coalesced int, err error) {
+	coalesced, err = s.spool.PutWithState(keys, s.cfg.Now(), stateName, state)
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		s.m.enqueued.WithLabelValues(string(k.Kind)).Inc()
+	}
+	s.m.coalesced.Add(float64(coalesced))
+	if len(keys) > 0 {
+		s.poke()
+	}
+	return coalesced, nil
 }
 
 // Run serves on ln (through serve, default http.Server.Serve; pass one for

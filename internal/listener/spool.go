@@ -27,11 +27,15 @@ import (
 //
 // Buckets: "pending" spool key → Record (JSON); "due" 8-byte big-endian
 // NextAt (Unix ns) + spool key → nothing, so the due records are read in
-// time order without decoding the backlog; "dead" spool key → Record.
+// time order without decoding the backlog; "dead" spool key → Record;
+// "state" name → bytes, for event sources that keep a position (the
+// audit-log feed's cursor), written in the same transaction as the keys it
+// produced (PutWithState).
 //
 // The spool key is kind NUL project NUL repository NUL digest-or-tag (empty
-// fields for project and repository keys). Names never contain NUL: the
-// parser checks them against Harbor's grammar (names.go).
+// fields for project and repository keys); a user key is kind NUL NUL NUL NUL
+// username. Names never contain NUL: the parser checks them against Harbor's
+// grammar (names.go) and the feed checks what it reads.
 type Spool struct {
 	db      *bolt.DB
 	path    string
@@ -44,6 +48,7 @@ var (
 	bucketPending = []byte("pending")
 	bucketDue     = []byte("due")
 	bucketDead    = []byte("dead")
+	bucketState   = []byte("state")
 )
 
 // Record is one spooled key.
@@ -55,6 +60,9 @@ type Record struct {
 	FirstSeen time.Time   `json:"first_seen"` // oldest unreconciled event for the key (latency metric)
 	LastError string      `json:"last_error,omitempty"`
 	DeadAt    time.Time   `json:"dead_at,omitzero"`
+	// FollowUps counts the looks taken since the key asked to be looked at
+	// again (Again); a new event resets it.
+	FollowUps int `json:"follow_ups,omitempty"`
 }
 
 // OpenSpool opens (creating) the spool file spool.db in dir. A second
@@ -83,7 +91,7 @@ func OpenSpool(dir string) (*Spool, error) {
 // (self-healing, and it upgrades spools written before the index existed).
 // Undecodable records move to the dead bucket.
 func (s *Spool) recover(tx *bolt.Tx) error {
-	for _, b := range [][]byte{bucketPending, bucketDead} {
+	for _, b := range [][]byte{bucketPending, bucketDead, bucketState} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return err
 		}
@@ -152,25 +160,34 @@ func (s *Spool) Depth() int { return int(s.pending.Load()) }
 func (s *Spool) DeadCount() int { return int(s.dead.Load()) }
 
 func spoolKey(k catalog.Key) []byte {
-	return []byte(string(k.Kind) + "\x00" + k.Project + "\x00" + k.Repository + "\x00" + k.Digest)
+	id := string(k.Kind) + "\x00" + k.Project + "\x00" + k.Repository + "\x00" + k.Digest
+	if k.Kind == mapping.KindUser {
+		id += "\x00" + k.User
+	}
+	return []byte(id)
 }
 
 func parseSpoolKey(b []byte) (catalog.Key, bool) {
 	p := strings.Split(string(b), "\x00")
-	if len(p) != 4 {
+	switch {
+	case len(p) == 5 && mapping.Kind(p[0]) == mapping.KindUser:
+		return catalog.Key{Kind: mapping.KindUser, User: p[4]}, true
+	case len(p) != 4:
 		return catalog.Key{}, false
 	}
 	return catalog.Key{Kind: mapping.Kind(p[0]), Project: p[1], Repository: p[2], Digest: p[3]}, true
 }
 
 func validSpoolKey(k catalog.Key) error {
-	ok := k.Project != "" && !strings.ContainsRune(k.Project+k.Repository+k.Digest, 0)
+	ok := k.Project != "" && !strings.ContainsRune(k.Project+k.Repository+k.Digest+k.User, 0)
 	switch k.Kind {
 	case mapping.KindProject:
-	case mapping.KindRepository:
+	case mapping.KindRepository, catalog.KindRepositoryArtifacts:
 		ok = ok && k.Repository != ""
 	case mapping.KindArtifact:
 		ok = ok && k.Repository != "" && k.Digest != ""
+	case mapping.KindUser:
+		ok = k.User != "" && k.Project == "" && k.Repository == "" && k.Digest == "" && !strings.ContainsRune(k.User, 0)
 	default:
 		ok = false
 	}
@@ -213,46 +230,97 @@ func (s *Spool) Put(keys []catalog.Key, now time.Time) (coalesced int, err error
 			return 0, err
 		}
 	}
-	var added, revived int64
+	var n putCounts
 	err = s.db.Batch(func(tx *bolt.Tx) error {
-		coalesced, added, revived = 0, 0, 0 // Batch may run this again alone after a failure
-		pend, due, dead := tx.Bucket(bucketPending), tx.Bucket(bucketDue), tx.Bucket(bucketDead)
-		for _, k := range keys {
-			id := spoolKey(k)
-			rec := Record{Key: k, FirstSeen: now}
-			if old := pend.Get(id); old != nil {
-				coalesced++
-				if json.Unmarshal(old, &rec) != nil {
-					rec = Record{Key: k, FirstSeen: now} // undecodable: replaced; its index entry is dropped as stale
-				} else if err := due.Delete(dueKey(rec.NextAt, id)); err != nil {
-					return err
-				}
-				rec.Key.CheckListed = rec.Key.CheckListed && k.CheckListed
-			} else {
-				added++
-				if dead.Get(id) != nil {
-					revived++
-					if err := dead.Delete(id); err != nil {
-						return err
-					}
-				}
-			}
-			seq, err := pend.NextSequence()
-			if err != nil {
-				return err
-			}
-			rec.Seq, rec.NextAt = seq, now
-			if err := putRecord(pend, due, id, rec); err != nil {
-				return err
-			}
-		}
-		return nil
+		var err error
+		n, err = putTx(tx, keys, now) // Batch may run this again alone after a failure
+		return err
 	})
 	if err == nil {
-		s.pending.Add(added)
-		s.dead.Add(-revived)
+		s.pending.Add(n.added)
+		s.dead.Add(-n.revived)
 	}
-	return coalesced, err
+	return n.coalesced, err
+}
+
+// PutWithState is Put, and sets the state name to value in the same
+// transaction: an event source that advances its position only here can
+// neither lose the keys of what it read (a crash before the commit keeps the
+// old position) nor read them twice (a crash after it keeps both).
+func (s *Spool) PutWithState(keys []catalog.Key, now time.Time, name string, value []byte) (coalesced int, err error) {
+	for _, k := range keys {
+		if err := validSpoolKey(k); err != nil {
+			return 0, err
+		}
+	}
+	if name == "" {
+		return 0, errors.New("spool: PutWithState needs a state name")
+	}
+	var n putCounts
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		if n, err = putTx(tx, keys, now); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketState).Put([]byte(name), value)
+	})
+	if err == nil {
+		s.pending.Add(n.added)
+		s.dead.Add(-n.revived)
+	}
+	return n.coalesced, err
+}
+
+// State returns the value PutWithState stored under name (nil if none).
+func (s *Spool) State(name string) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		out = bytes.Clone(tx.Bucket(bucketState).Get([]byte(name)))
+		return nil
+	})
+	return out, err
+}
+
+type putCounts struct {
+	coalesced      int
+	added, revived int64
+}
+
+func putTx(tx *bolt.Tx, keys []catalog.Key, now time.Time) (n putCounts, err error) {
+	pend, due, dead := tx.Bucket(bucketPending), tx.Bucket(bucketDue), tx.Bucket(bucketDead)
+	for _, k := range keys {
+		id := spoolKey(k)
+		rec := Record{Key: k, FirstSeen: now}
+		if old := pend.Get(id); old != nil {
+			n.coalesced++
+			if json.Unmarshal(old, &rec) != nil {
+				rec = Record{Key: k, FirstSeen: now} // undecodable: replaced; its index entry is dropped as stale
+			} else if err := due.Delete(dueKey(rec.NextAt, id)); err != nil {
+				return n, err
+			}
+			rec.Key.CheckListed = rec.Key.CheckListed && k.CheckListed
+			if k.FollowScan {
+				rec.Key.FollowScan, rec.FollowUps = true, 0 // a new push: follow its scan from the start
+			}
+		} else {
+			n.added++
+			if dead.Get(id) != nil {
+				n.revived++
+				if err := dead.Delete(id); err != nil {
+					return n, err
+				}
+			}
+		}
+		seq, err := pend.NextSequence()
+		if err != nil {
+			return n, err
+		}
+		rec.Seq, rec.NextAt = seq, now
+		if err := putRecord(pend, due, id, rec); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // Due returns up to n records due at now, soonest first, skipping busy keys
@@ -400,6 +468,23 @@ func (s *Spool) Retry(r Record, nextAt time.Time, cause error) error {
 		}
 		if cur.Seq == r.Seq {
 			cur.NextAt = nextAt
+		}
+		return putRecord(tx.Bucket(bucketPending), tx.Bucket(bucketDue), id, cur)
+	})
+}
+
+// Again reschedules the record at nextAt after a successful look that asked
+// for another (a scan still running): FollowUps grows, Attempts and the last
+// error are cleared. If an event arrived meanwhile the record stays due now.
+func (s *Spool) Again(r Record, nextAt time.Time) error {
+	return s.update(r, func(tx *bolt.Tx, cur Record, id []byte) error {
+		if err := tx.Bucket(bucketDue).Delete(dueKey(cur.NextAt, id)); err != nil {
+			return err
+		}
+		if cur.Seq == r.Seq {
+			cur.NextAt = nextAt
+			cur.FollowUps++
+			cur.Attempts, cur.LastError = 0, ""
 		}
 		return putRecord(tx.Bucket(bucketPending), tx.Bucket(bucketDue), id, cur)
 	})

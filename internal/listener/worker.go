@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/harborport/terraform-provider-harborport/internal/catalog"
+	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 )
 
 // Reconciler makes Port match Harbor for one key (catalog.Engine.Reconcile):
@@ -42,6 +44,30 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	var p permanentError
 	return errors.As(err, &p)
+}
+
+type againError struct {
+	after time.Duration
+	why   string
+}
+
+func (a againError) Error() string { return "look again in " + a.after.String() + ": " + a.why }
+
+// Again is what a reconcile returns when it succeeded but the key must be
+// looked at again after a while (an artifact whose scan is still running):
+// the record stays spooled, due after `after`, across restarts, and its
+// FollowUps count grows (FollowUps reads it in the next reconcile). A new
+// event for the key makes it due at once and, if it asks to follow, starts
+// the count again.
+func Again(after time.Duration, why string) error { return againError{after: after, why: why} }
+
+type followUpsKey struct{}
+
+// FollowUps is how many times the key being reconciled was already looked at
+// again (Again) since its last event; 0 outside a reconcile.
+func FollowUps(ctx context.Context) int {
+	n, _ := ctx.Value(followUpsKey{}).(int)
+	return n
 }
 
 func (s *Server) poke() {
@@ -78,6 +104,9 @@ func (s *Server) dispatch(stop, work context.Context) {
 			}
 		}
 		for _, rec := range recs {
+			if s.isBusy(rec.Key) {
+				continue // overlaps a key handed out just before (isBusy); due again when that one ends
+			}
 			s.setBusy(rec.Key, true)
 			running++
 			wg.Add(1)
@@ -105,10 +134,35 @@ func (s *Server) dispatch(stop, work context.Context) {
 	}
 }
 
+// repoScope says which of a repository's artifact entities a key may write:
+// one artifact named by digest (narrow), or any of them (wide: a
+// repository's artifacts as a batch, catalog.KindRepositoryArtifacts, or an
+// artifact named by tag, which may resolve to any of them).
+func repoScope(k catalog.Key) (repo string, wide, ok bool) {
+	switch k.Kind {
+	case catalog.KindRepositoryArtifacts:
+		return k.Repository, true, true
+	case mapping.KindArtifact:
+		return k.Repository, !strings.Contains(k.Digest, ":"), true // tags never hold ':', digests always do
+	}
+	return "", false, false
+}
+
+// isBusy: the key is being reconciled, or it overlaps one that is: a wide
+// key of a repository (repoScope) never runs beside another key writing that
+// repository's artifacts, since both would read and write the same entities
+// (two writes of the same new state, or one from an older read); artifacts
+// named by digest run beside each other.
 func (s *Server) isBusy(k catalog.Key) bool {
 	s.busyMu.Lock()
 	defer s.busyMu.Unlock()
-	return s.busy[string(spoolKey(k))]
+	if s.busy[string(spoolKey(k))] {
+		return true
+	}
+	if repo, wide, ok := repoScope(k); ok {
+		return s.busyWide[repo] > 0 || (wide && s.busyNarrow[repo] > 0)
+	}
+	return false
 }
 
 func (s *Server) setBusy(k catalog.Key, b bool) {
@@ -118,6 +172,19 @@ func (s *Server) setBusy(k catalog.Key, b bool) {
 		s.busy[string(spoolKey(k))] = true
 	} else {
 		delete(s.busy, string(spoolKey(k)))
+	}
+	repo, wide, ok := repoScope(k)
+	if !ok {
+		return
+	}
+	m := s.busyNarrow
+	if wide {
+		m = s.busyWide
+	}
+	if b {
+		m[repo]++
+	} else if m[repo]--; m[repo] <= 0 {
+		delete(m, repo)
 	}
 }
 
@@ -140,9 +207,18 @@ func (s *Server) process(work context.Context, rec Record) {
 	defer s.m.inFlight.Dec()
 	kind, key := string(rec.Key.Kind), rec.Key.String()
 	start := s.cfg.Now()
-	err := s.reconcile(work, rec.Key)
+	err := s.reconcile(context.WithValue(work, followUpsKey{}, rec.FollowUps), rec.Key)
 	took := s.cfg.Now().Sub(start).Seconds()
+	var again againError
 	switch {
+	case errors.As(err, &again):
+		s.m.duration.WithLabelValues(kind, "ok").Observe(took)
+		s.m.processed.WithLabelValues(kind).Inc()
+		s.m.followUps.WithLabelValues(kind).Inc()
+		if aerr := s.spool.Again(rec, s.cfg.Now().Add(again.after)); aerr != nil {
+			s.log.Error("spool update failed", "key", key, "error", aerr.Error())
+		}
+		s.log.Debug("reconciled; will look again", "key", key, "in", again.after.String(), "reason", again.why, "follow_ups", rec.FollowUps+1)
 	case err == nil:
 		s.m.duration.WithLabelValues(kind, "ok").Observe(took)
 		s.m.processed.WithLabelValues(kind).Inc()

@@ -2,17 +2,13 @@ package provider
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"net"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
@@ -32,6 +28,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
+	"github.com/harborport/terraform-provider-harborport/internal/webhookpolicy"
 )
 
 var (
@@ -89,13 +86,7 @@ const (
 	// maps are slow in the framework, internal/provider/TERRAFORM-NOTES.md
 	// "Large computed maps"); the work itself is not bounded.
 	pendingPreviewLimit = 500
-	// moreKey holds the count of work beyond the preview; project names cannot contain it.
-	moreKey            = "…"
-	policyDesc         = "Managed by Terraform (harborport_webhook): sends registry events to the harborport listener."
-	minSecretLength    = 16
-	webhookTypeHTTP    = "http"
-	opCreate, opAdopt  = "create", "adopt"
-	opUpdate, opDelete = "update", "delete"
+	minSecretLength     = 16
 )
 
 func (r *webhookResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -243,18 +234,6 @@ func loopbackHost(raw string) string {
 	return ""
 }
 
-// normalizeEndpoint is the address as Harbor stores it: trimmed, without a
-// trailing '/', rebuilt as scheme://host + path (internal/harbor/API-NOTES.md
-// "Webhook policies").
-func normalizeEndpoint(raw string) string {
-	s := strings.TrimRight(strings.TrimSpace(raw), "/")
-	u, err := url.Parse(s)
-	if err != nil {
-		return s
-	}
-	return u.Scheme + "://" + u.Host + u.Path
-}
-
 // checkSecret reports a secret Go's HTTP client would refuse as a header
 // value (Harbor's jobservice would then fail every delivery). It never
 // repeats the value.
@@ -339,537 +318,88 @@ func (m webhookModel) secretValue() (string, bool) {
 
 func known(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }
 
-// policyOp is one piece of pending work on one project's policy. ProjectID
-// addresses the project in API paths: the client reads an all-digit project
-// name as an id, and Harbor allows such names.
-type policyOp struct {
-	Project   string   `json:"p"`
-	ProjectID int64    `json:"pid"`
-	Op        string   `json:"o"`           // create | update | adopt | delete
-	ID        int64    `json:"i,omitempty"` // the policy (update, adopt, delete)
-	Fields    []string `json:"f,omitempty"` // what differs (update, adopt)
-	// Before fingerprints the policy as the plan read it (update, adopt,
-	// delete; see policyFingerprint): apply writes only over that policy,
-	// so an edit made in Harbor since the plan is not overwritten blindly
-	// (the same conditional rule as harborport_sync's).
-	Before string `json:"b,omitempty"`
-}
-
-func (o policyOp) summary() string {
-	switch {
-	case o.Op == opUpdate:
-		return "update: " + strings.Join(o.Fields, ", ")
-	case o.Op == opAdopt && len(o.Fields) > 0:
-		return "adopt, update: " + strings.Join(o.Fields, ", ")
-	}
-	return o.Op
-}
-
-func (o policyOp) ref() string { return strconv.FormatInt(o.ProjectID, 10) }
-
-// pendingPreview renders ops (sorted by project) as the planned `pending` map.
-func pendingPreview(ops []policyOp) map[string]string {
-	out := make(map[string]string, min(len(ops), pendingPreviewLimit))
-	for i, o := range ops {
-		if i == pendingPreviewLimit-1 && len(ops) > pendingPreviewLimit {
-			out[moreKey] = fmt.Sprintf("%d more", len(ops)-i)
-			break
-		}
-		out[o.Project] = o.summary()
-	}
-	return out
-}
-
-func decodeOps(raw []byte) ([]policyOp, error) {
-	if len(raw) == 0 {
-		return nil, nil
-	}
-	var ops []policyOp
-	if err := json.Unmarshal(raw, &ops); err != nil {
-		return nil, fmt.Errorf("the pending webhook work stored by the last refresh is unreadable (%v); run terraform plan again", err)
-	}
-	for _, o := range ops {
-		if o.ProjectID <= 0 || o.Project == "" {
-			return nil, fmt.Errorf("the pending webhook work stored by the last refresh lacks project ids (written by an older harborport); run terraform plan again")
-		}
-	}
-	return ops, nil
-}
-
-// desiredPolicy is the policy m describes; ok is false while a value is unknown.
-func desiredPolicy(ctx context.Context, m webhookModel) (p harbor.WebhookPolicy, ok bool, diags diag.Diagnostics) {
+// desiredSpec is the policy work m describes; ok is false while a value is
+// unknown.
+func desiredSpec(ctx context.Context, m webhookModel) (spec webhookpolicy.Spec, ok bool, diags diag.Diagnostics) {
 	for _, v := range []attr.Value{m.Name, m.Endpoint, m.Secret, m.SecretWO, m.Projects, m.EventTypes, m.PayloadFormat, m.Enabled, m.SkipCertVerify} {
 		if v.IsUnknown() {
-			return p, false, nil
+			return spec, false, nil
 		}
 	}
 	var events []string
 	diags = m.EventTypes.ElementsAs(ctx, &events, false)
 	slices.Sort(events)
-	secret, _ := m.secretValue()
-	return harbor.WebhookPolicy{
+	secret, haveSecret := m.secretValue()
+	spec.HaveSecret = haveSecret
+	spec.Policy = harbor.WebhookPolicy{
 		Name:        m.Name.ValueString(),
-		Description: policyDesc,
+		Description: webhookpolicy.Description,
 		Enabled:     m.Enabled.ValueBool(), // always serialized (harbor.WebhookPolicy)
 		EventTypes:  events,
-		Targets: []harbor.WebhookTarget{{Type: webhookTypeHTTP, Address: normalizeEndpoint(m.Endpoint.ValueString()),
+		Targets: []harbor.WebhookTarget{{Type: webhookpolicy.TypeHTTP, Address: webhookpolicy.NormalizeEndpoint(m.Endpoint.ValueString()),
 			AuthHeader: secret, SkipCertVerify: m.SkipCertVerify.ValueBool(), PayloadFormat: m.PayloadFormat.ValueString()}},
-	}, !diags.HasError(), diags
+	}
+	if !m.Projects.IsNull() {
+		spec.Projects = []string{}
+		diags.Append(m.Projects.ElementsAs(ctx, &spec.Projects, false)...)
+	}
+	return spec, !diags.HasError(), diags
 }
 
-// differences names the fields in which a policy in Harbor differs from the
-// wanted one, in schema terms. Harbor returns auth_header verbatim in GET and
-// list (handler/model/webhook_policy.go; real-api-webhook-policy-get.json), so
-// the secret is compared, but only ever named.
-func differences(have, want harbor.WebhookPolicy) []string {
-	var out []string
-	if len(have.Targets) != 1 {
-		out = append(out, "targets")
-	} else {
-		ht, wt := have.Targets[0], want.Targets[0]
-		if ht.Type != wt.Type || normalizeEndpoint(ht.Address) != wt.Address {
-			out = append(out, "endpoint")
-		}
-		if ht.AuthHeader != wt.AuthHeader {
-			out = append(out, "secret")
-		}
-		// Harbor stores an empty http format as "Default"
-		// (internal/harbor/API-NOTES.md "Webhook policies").
-		if pf := ht.PayloadFormat; pf != wt.PayloadFormat && (pf != "" || wt.PayloadFormat != "Default") {
-			out = append(out, "payload_format")
-		}
-		if ht.SkipCertVerify != wt.SkipCertVerify {
-			out = append(out, "skip_cert_verify")
+// policies is the webhook policy engine (internal/webhookpolicy) on hc.
+func (r *webhookResource) policies(hc *harbor.Client) *webhookpolicy.Client {
+	c := &webhookpolicy.Client{Harbor: hc, Concurrency: 8}
+	if r.data != nil {
+		c.User = r.data.config.HarborUsername
+		if r.data.config.MaxConcurrency > 0 {
+			c.Concurrency = r.data.config.MaxConcurrency
 		}
 	}
-	if have.Enabled != want.Enabled {
-		out = append(out, "enabled")
+	return c
+}
+
+// frameworkDiags turns the engine's problems into Terraform diagnostics.
+func frameworkDiags(in webhookpolicy.Diags) diag.Diagnostics {
+	var out diag.Diagnostics
+	for _, d := range in {
+		switch {
+		case d.Attribute != "" && d.Severity == webhookpolicy.Warning:
+			out.AddAttributeWarning(path.Root(d.Attribute), d.Summary, d.Detail)
+		case d.Attribute != "":
+			out.AddAttributeError(path.Root(d.Attribute), d.Summary, d.Detail)
+		case d.Severity == webhookpolicy.Warning:
+			out.AddWarning(d.Summary, d.Detail)
+		default:
+			out.AddError(d.Summary, d.Detail)
+		}
 	}
-	he := slices.Clone(have.EventTypes)
-	slices.Sort(he)
-	if !slices.Equal(slices.Compact(he), want.EventTypes) {
-		out = append(out, "event_types")
-	}
-	slices.Sort(out)
 	return out
-}
-
-// secretBlind adjusts fields for a refresh with secret_wo, which has no
-// secret to compare (haveSecret false): an update leaves "secret" out, since
-// drift of a write-only secret is not detected (secret_wo_version drives its
-// rewrite); an adoption lists it, since taking a policy over writes the
-// configured secret whatever Harbor holds.
-func secretBlind(fields []string, haveSecret, adopting bool) []string {
-	if haveSecret {
-		return fields
-	}
-	fields = slices.DeleteFunc(fields, func(f string) bool { return f == "secret" })
-	if adopting {
-		fields = append(fields, "secret")
-		slices.Sort(fields)
-	}
-	return fields
-}
-
-// hbProject is a Harbor project addressed by id in API paths.
-type hbProject struct {
-	Name string
-	ID   int64
-}
-
-// survey is what Read learns: the pending work, and the managed policies
-// confirmed in Harbor (same id, same name).
-type survey struct {
-	ops  []policyOp
-	kept map[string]int64
-}
-
-// forEach runs fn(0..n-1) with at most limit calls at once. Callers store
-// results by index and read them in order, so diagnostics stay deterministic.
-func forEach(n, limit int, fn func(i int)) {
-	sem := make(chan struct{}, max(limit, 1))
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			fn(i)
-		}()
-	}
-	wg.Wait()
-}
-
-func (r *webhookResource) concurrency() int {
-	if r.data == nil || r.data.config.MaxConcurrency < 1 {
-		return 8
-	}
-	return r.data.config.MaxConcurrency
-}
-
-func (r *webhookResource) harborUser() string {
-	if r.data == nil {
-		return ""
-	}
-	return r.data.config.HarborUsername
-}
-
-// rightsHint says what a 401/403 on project means for this resource.
-func (r *webhookResource) rightsHint(project string, err error) string {
-	if !harbor.IsForbidden(err) {
-		return ""
-	}
-	return fmt.Sprintf(" The Harbor user %q needs the Project Admin role in project %q to manage its webhook policies "+
-		"(a robot account needs the notification-policy permissions there); or leave the project out of `projects`.", r.harborUser(), project)
-}
-
-// projectID reads Item["project_id"] (JSON numbers decode as float64).
-func projectID(it harbor.Item) int64 {
-	f, _ := it["project_id"].(float64)
-	return int64(f)
-}
-
-// targets resolves the projects m selects. Explicit names Harbor does not
-// show become warnings (unresolved), so one stale name does not block the rest.
-func (r *webhookResource) targets(ctx context.Context, hc *harbor.Client, m webhookModel) (out []hbProject, unresolved map[string]bool, diags diag.Diagnostics) {
-	unresolved = map[string]bool{}
-	if m.Projects.IsNull() {
-		items, err := hc.ListProjects(ctx, harbor.ProjectQuery{})
-		if err != nil {
-			diags.AddError("Unable to List Harbor Projects", fmt.Sprintf("Listing the projects that get a webhook policy failed: %s. "+
-				"Set `projects` to name them instead, or give the Harbor user %q the right to list projects.", err, r.harborUser()))
-			return nil, nil, diags
-		}
-		for _, it := range items {
-			if n, _ := it["name"].(string); n != "" && projectID(it) > 0 {
-				out = append(out, hbProject{Name: n, ID: projectID(it)})
-			}
-		}
-	} else {
-		var names []string
-		diags.Append(m.Projects.ElementsAs(ctx, &names, false)...)
-		slices.Sort(names)
-		ids := make([]int64, len(names))
-		errs := make([]error, len(names))
-		forEach(len(names), r.concurrency(), func(i int) {
-			it, err := hc.GetProjectByName(ctx, names[i])
-			ids[i], errs[i] = projectID(it), err
-		})
-		for i, n := range names {
-			switch err := errs[i]; {
-			case harbor.IsNotFound(err) || harbor.IsForbidden(err):
-				// Harbor answers 403 to non-admins for projects that do not
-				// exist (internal/harbor/API-NOTES.md "Errors").
-				unresolved[n] = true
-				diags.AddAttributeWarning(path.Root("projects"), "Harbor Project Not Found",
-					fmt.Sprintf("Project %q does not exist in Harbor, or the Harbor user %q cannot see it, so it gets no webhook policy. "+
-						"Create it (or add the user to it), or remove it from `projects`.", n, r.harborUser()))
-			case err != nil:
-				diags.AddError("Unable to Read a Harbor Project", fmt.Sprintf("Project %q: %s.", n, err))
-			case ids[i] <= 0:
-				diags.AddError("Unexpected Harbor Response", fmt.Sprintf("Harbor returned project %q without a project_id. This is a bug in harborport or an unsupported Harbor version.", n))
-			default:
-				out = append(out, hbProject{Name: n, ID: ids[i]})
-			}
-		}
-	}
-	slices.SortFunc(out, func(a, b hbProject) int { return strings.Compare(a.Name, b.Name) })
-	return out, unresolved, diags
 }
 
 // survey reads Harbor and computes the work that makes it match m. managed
 // is project → id of the policies this resource manages (from state).
-func (r *webhookResource) survey(ctx context.Context, hc *harbor.Client, m webhookModel, managed map[string]int64) (survey, diag.Diagnostics) {
-	res := survey{kept: map[string]int64{}}
-	want, ok, diags := desiredPolicy(ctx, m)
-	_, haveSecret := m.secretValue()
+func (r *webhookResource) survey(ctx context.Context, hc *harbor.Client, m webhookModel, managed map[string]int64) (webhookpolicy.Survey, diag.Diagnostics) {
+	spec, ok, diags := desiredSpec(ctx, m)
 	if !ok {
 		if !diags.HasError() {
 			diags.AddError("Webhook Configuration Unknown", "The webhook attributes are not known yet. This is a bug in harborport; please report it.")
 		}
-		return res, diags
+		return webhookpolicy.Survey{Kept: map[string]int64{}}, diags
 	}
-	targets, unresolved, dd := r.targets(ctx, hc, m)
-	diags.Append(dd...)
-	if diags.HasError() {
-		return res, diags
-	}
-
-	lists := make([][]harbor.WebhookPolicy, len(targets))
-	errs := make([]error, len(targets))
-	forEach(len(targets), r.concurrency(), func(i int) {
-		lists[i], errs[i] = hc.ListWebhookPolicies(ctx, strconv.FormatInt(targets[i].ID, 10))
-	})
-	selected := map[string]bool{}
-	for i, t := range targets {
-		selected[t.Name] = true
-		if harbor.IsNotFound(errs[i]) {
-			continue // deleted since it was listed: nothing to manage there
-		}
-		if errs[i] != nil {
-			diags.AddError("Unable to Read Webhook Policies",
-				fmt.Sprintf("Listing the webhook policies of project %q failed: %s.%s", t.Name, errs[i], r.rightsHint(t.Name, errs[i])))
-			continue
-		}
-		var found *harbor.WebhookPolicy
-		for j := range lists[i] {
-			if lists[i][j].Name == want.Name {
-				found = &lists[i][j]
-				break
-			}
-		}
-		id, isManaged := managed[t.Name]
-		switch {
-		case found == nil:
-			res.ops = append(res.ops, policyOp{Project: t.Name, ProjectID: t.ID, Op: opCreate})
-		case isManaged && id == found.ID:
-			res.kept[t.Name] = id
-			if f := secretBlind(differences(*found, want), haveSecret, false); len(f) > 0 {
-				res.ops = append(res.ops, policyOp{Project: t.Name, ProjectID: t.ID, Op: opUpdate, ID: id, Fields: f, Before: policyFingerprint(*found)})
-			}
-		default: // same name, not ours (yet): adopt it rather than hit Harbor's 409 (internal/harbor/API-NOTES.md "Webhook policies")
-			res.ops = append(res.ops, policyOp{Project: t.Name, ProjectID: t.ID, Op: opAdopt, ID: found.ID,
-				Fields: secretBlind(differences(*found, want), haveSecret, true), Before: policyFingerprint(*found)})
-		}
-	}
-	if diags.HasError() {
-		return res, diags
-	}
-
-	// Managed policies of projects no longer selected are deleted, if they
-	// still exist and still carry the name.
-	var leftovers []string
-	for _, p := range slices.Sorted(maps.Keys(managed)) {
-		if !selected[p] && !unresolved[p] {
-			leftovers = append(leftovers, p)
-		}
-	}
-	gone := make([]bool, len(leftovers))
-	pids := make([]int64, len(leftovers))
-	befores := make([]string, len(leftovers))
-	errs = make([]error, len(leftovers))
-	forEach(len(leftovers), r.concurrency(), func(i int) {
-		p := leftovers[i]
-		it, err := hc.GetProjectByName(ctx, p)
-		if harbor.IsNotFound(err) || (err == nil && projectID(it) <= 0) {
-			gone[i] = true // the project, and its policies with it, was deleted
-			return
-		}
-		if err != nil {
-			errs[i] = err
-			return
-		}
-		pids[i] = projectID(it)
-		pol, err := hc.GetWebhookPolicy(ctx, strconv.FormatInt(pids[i], 10), managed[p])
-		switch {
-		case harbor.IsNotFound(err):
-			gone[i] = true
-		case err != nil:
-			errs[i] = err
-		case pol.Name != want.Name:
-			gone[i] = true // renamed in Harbor: no longer ours to delete
-		default:
-			befores[i] = policyFingerprint(*pol)
-		}
-	})
-	for i, p := range leftovers {
-		switch {
-		case gone[i]:
-		case harbor.IsForbidden(errs[i]):
-			diags.AddWarning("Webhook Policy No Longer Visible",
-				fmt.Sprintf("Project %q is no longer selected, but its policy %q (id %d) cannot be checked: %s. It is no longer managed; "+
-					"if it still exists, delete it in Harbor.", p, want.Name, managed[p], errs[i]))
-		case errs[i] != nil:
-			diags.AddError("Unable to Read a Webhook Policy",
-				fmt.Sprintf("Checking policy %q (id %d) of project %q, which is no longer selected, failed: %s.", want.Name, managed[p], p, errs[i]))
-		default:
-			res.kept[p] = managed[p]
-			res.ops = append(res.ops, policyOp{Project: p, ProjectID: pids[i], Op: opDelete, ID: managed[p], Before: befores[i]})
-		}
-	}
-	slices.SortFunc(res.ops, func(a, b policyOp) int { return strings.Compare(a.Project, b.Project) })
-	return res, diags
+	sv, dd := r.policies(hc).Survey(ctx, spec, managed)
+	diags.Append(frameworkDiags(dd)...)
+	return sv, diags
 }
 
-// execute performs ops, starting from the managed policies in base, and
-// returns the managed policies afterwards. Every op is attempted; failures
-// are reported per project and the rest stays for the next plan. Ops whose
-// policy changed in Harbor since the plan are left alone and named in one
-// warning (conditional apply, internal/DESIGN.md "Conditional apply (two writers)").
-func (r *webhookResource) execute(ctx context.Context, hc *harbor.Client, want harbor.WebhookPolicy, ops []policyOp, base map[string]int64) (map[string]int64, diag.Diagnostics) {
-	ids := make([]int64, len(ops))
-	skips := make([]string, len(ops))
-	errs := make([]error, len(ops))
-	forEach(len(ops), r.concurrency(), func(i int) {
-		ids[i], skips[i], errs[i] = r.executeOne(ctx, hc, want, ops[i])
-	})
-	out := maps.Clone(base)
-	if out == nil {
-		out = map[string]int64{}
-	}
-	var diags diag.Diagnostics
-	var skipped []string
-	for i, o := range ops {
-		if errs[i] != nil {
-			what := fmt.Sprintf("policy %q", want.Name)
-			if o.ID > 0 {
-				what += fmt.Sprintf(" (id %d)", o.ID)
-			}
-			diags.AddError("Unable to Apply a Webhook Policy",
-				fmt.Sprintf("Could not %s %s in Harbor project %q: %s.%s The other projects were handled; run terraform plan to see what is left.",
-					o.Op, what, o.Project, errs[i], r.rightsHint(o.Project, errs[i])))
-			continue
-		}
-		if skips[i] != "" {
-			skipped = append(skipped, fmt.Sprintf("%s %s: %s", o.Project, o.Op, skips[i]))
-		}
-		if o.Op == opDelete {
-			delete(out, o.Project)
-		} else {
-			out[o.Project] = ids[i]
-		}
-	}
-	if len(skipped) > 0 {
-		if len(skipped) > 10 {
-			skipped = append(skipped[:10], fmt.Sprintf("… and %d more", len(skipped)-10))
-		}
-		diags.AddWarning("Webhook Policies Changed Since the Plan",
-			fmt.Sprintf("%d planned policy changes skipped: the policy changed in Harbor since the plan (a person or another apply edited, "+
-				"created or deleted it), so applying the plan would have overwritten that blindly. The next plan shows what remains.\n  %s",
-				len(ops)-countEmpty(skips), strings.Join(skipped, "\n  ")))
-	}
-	return out, diags
+// execute performs ops (internal/webhookpolicy Execute: conditional on the
+// policy the plan read) and returns the managed policies afterwards.
+func (r *webhookResource) execute(ctx context.Context, hc *harbor.Client, want harbor.WebhookPolicy, ops []webhookpolicy.Op, base map[string]int64) (map[string]int64, diag.Diagnostics) {
+	out, dd := r.policies(hc).Execute(ctx, want, ops, base)
+	return out, frameworkDiags(dd)
 }
 
-func countEmpty(s []string) int {
-	n := 0
-	for _, v := range s {
-		if v == "" {
-			n++
-		}
-	}
-	return n
-}
-
-// executeOne performs one op and returns the policy id it leaves in place,
-// or why it left the policy alone (skip), checking first that Harbor still
-// holds the policy the plan saw.
-func (r *webhookResource) executeOne(ctx context.Context, hc *harbor.Client, want harbor.WebhookPolicy, o policyOp) (id int64, skip string, err error) {
-	switch o.Op {
-	case opCreate:
-		if id, skip, found, err := sameNamed(ctx, hc, o.ref(), want); found || err != nil {
-			return id, skip, err
-		}
-		id, err := hc.CreateWebhookPolicy(ctx, o.ref(), want)
-		if !harbor.IsConflict(err) {
-			return id, "", err
-		}
-		// Created meanwhile by someone else (Harbor's UNIQUE(name, project_id),
-		// internal/harbor/API-NOTES.md "Webhook policies").
-		if id, skip, found, lerr := sameNamed(ctx, hc, o.ref(), want); found || lerr != nil {
-			if lerr != nil {
-				return 0, "", fmt.Errorf("%w; then listing the policies to find the existing one failed: %v", err, lerr)
-			}
-			return id, skip, nil
-		}
-		return 0, "", err
-	case opUpdate, opAdopt:
-		cur, err := hc.GetWebhookPolicy(ctx, o.ref(), o.ID)
-		switch {
-		case harbor.IsNotFound(err):
-			return o.ID, "deleted in Harbor since the plan", nil
-		case err != nil:
-			return o.ID, "", err
-		case cur.Name != want.Name:
-			return o.ID, "renamed in Harbor since the plan", nil
-		case len(differences(*cur, want)) == 0:
-			return o.ID, "", nil // already as wanted (nothing to write, or someone did it)
-		case o.Before != "" && policyFingerprint(*cur) != o.Before:
-			return o.ID, "edited in Harbor since the plan", nil
-		}
-		want.ID = o.ID
-		return o.ID, "", hc.UpdateWebhookPolicy(ctx, o.ref(), want)
-	case opDelete:
-		cur, err := hc.GetWebhookPolicy(ctx, o.ref(), o.ID)
-		switch {
-		case harbor.IsNotFound(err):
-			return 0, "", nil
-		case err != nil:
-			return 0, "", err
-		case cur.Name != want.Name:
-			return 0, "", nil // renamed: no longer ours to delete
-		case o.Before != "" && policyFingerprint(*cur) != o.Before:
-			return 0, "edited in Harbor since the plan; left in place and no longer managed", nil
-		}
-		if err := hc.DeleteWebhookPolicy(ctx, o.ref(), o.ID); err != nil && !harbor.IsNotFound(err) {
-			return 0, "", err
-		}
-		return 0, "", nil
-	}
-	return 0, "", fmt.Errorf("unknown operation %q; this is a bug in harborport", o.Op)
-}
-
-// sameNamed looks for a policy named like want in the project: one that
-// appeared since the plan (found). If it is already as wanted it is adopted;
-// otherwise it is adopted unchanged and skip says so, and the next plan
-// shows the update it needs, for review.
-func sameNamed(ctx context.Context, hc *harbor.Client, project string, want harbor.WebhookPolicy) (id int64, skip string, found bool, err error) {
-	list, err := hc.ListWebhookPolicies(ctx, project)
-	if err != nil {
-		return 0, "", false, err
-	}
-	for _, p := range list {
-		if p.Name != want.Name {
-			continue
-		}
-		if len(differences(p, want)) > 0 {
-			return p.ID, "a policy with this name appeared in Harbor since the plan; adopted unchanged", true, nil
-		}
-		return p.ID, "", true, nil
-	}
-	return 0, "", false, nil
-}
-
-// policyFingerprint names a policy's state as Harbor returns it: its
-// settings and update_time (which Harbor sets on every update, so an edit
-// of the secret alone shows too), without the secret itself, so that plan
-// files never hold anything derived from it.
-func policyFingerprint(p harbor.WebhookPolicy) string {
-	events := slices.Clone(p.EventTypes)
-	slices.Sort(events)
-	targets := make([]harbor.WebhookTarget, len(p.Targets))
-	for i, t := range p.Targets {
-		t.AuthHeader = ""
-		targets[i] = t
-	}
-	b, _ := json.Marshal(struct {
-		Name, Description, Updated string
-		Enabled                    bool
-		Events                     []string
-		Targets                    []harbor.WebhookTarget
-	}{p.Name, p.Description, p.UpdateTime, p.Enabled, events, targets}) // plain strings and bools: cannot fail
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:12])
-}
-
-// deleteManaged deletes policy id of the project if it still carries name:
-// an id whose policy was renamed in Harbor is no longer ours.
-func deleteManaged(ctx context.Context, hc *harbor.Client, project string, id int64, name string) error {
-	p, err := hc.GetWebhookPolicy(ctx, project, id)
-	if harbor.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if p.Name != name {
-		return nil
-	}
-	if err := hc.DeleteWebhookPolicy(ctx, project, id); err != nil && !harbor.IsNotFound(err) {
-		return err
-	}
-	return nil
+func pendingPreview(ops []webhookpolicy.Op) map[string]string {
+	return webhookpolicy.Preview(ops, pendingPreviewLimit)
 }
 
 func policiesValue(m map[string]int64) types.Map {
@@ -890,16 +420,16 @@ func stringMapValue(m map[string]string) types.Map {
 
 // plannedPolicies is `policies` after ops: deletes removed, adopted ids
 // known, new policies' ids unknown until apply.
-func plannedPolicies(prior map[string]int64, ops []policyOp) types.Map {
+func plannedPolicies(prior map[string]int64, ops []webhookpolicy.Op) types.Map {
 	elems := make(map[string]attr.Value, len(prior)+len(ops))
 	for k, v := range prior {
 		elems[k] = types.Int64Value(v)
 	}
 	for _, o := range ops {
 		switch o.Op {
-		case opDelete:
+		case webhookpolicy.OpDelete:
 			delete(elems, o.Project)
-		case opCreate:
+		case webhookpolicy.OpCreate:
 			elems[o.Project] = types.Int64Unknown()
 		default:
 			elems[o.Project] = types.Int64Value(o.ID)
@@ -951,8 +481,8 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	var pending []byte
-	if len(sv.ops) > 0 {
-		b, err := json.Marshal(sv.ops)
+	if len(sv.Ops) > 0 {
+		b, err := json.Marshal(sv.Ops)
 		if err != nil {
 			resp.Diagnostics.AddError("Unable to Store the Pending Webhook Work", err.Error())
 			return
@@ -962,7 +492,7 @@ func (r *webhookResource) Read(ctx context.Context, req resource.ReadRequest, re
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, webhookPendingKey, pending)...)
 	// Refreshed state is Harbor as it is: the managed policies that still
 	// exist, nothing pending yet (the plan renders it).
-	st.Policies = policiesValue(sv.kept)
+	st.Policies = policiesValue(sv.Kept)
 	st.Pending = stringMapValue(nil)
 	if !known(st.ID) {
 		st.ID = st.Name
@@ -1006,7 +536,7 @@ func (r *webhookResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	}
 	raw, diags := req.Private.GetKey(ctx, webhookPendingKey)
 	resp.Diagnostics.Append(diags...)
-	ops, err := decodeOps(raw)
+	ops, err := webhookpolicy.DecodeOps(raw)
 	if err != nil {
 		resp.Diagnostics.AddError("Unreadable Pending Webhook Work", err.Error())
 		return
@@ -1038,7 +568,7 @@ func (r *webhookResource) livePreview(ctx context.Context, plan webhookModel, ma
 	if r.data == nil || r.data.harbor == nil {
 		return
 	}
-	if _, ok, _ := desiredPolicy(ctx, plan); !ok {
+	if _, ok, _ := desiredSpec(ctx, plan); !ok {
 		return
 	}
 	sv, dd := r.survey(ctx, r.data.harbor, plan, managed)
@@ -1047,17 +577,17 @@ func (r *webhookResource) livePreview(ctx context.Context, plan webhookModel, ma
 		return
 	}
 	diags.Append(dd...)
-	if len(sv.ops) == 0 {
+	if len(sv.Ops) == 0 {
 		return
 	}
 	var b strings.Builder
 	b.WriteString("Read just now from Harbor; apply reads again and may differ if Harbor changes meanwhile.\n")
-	for i, o := range sv.ops {
+	for i, o := range sv.Ops {
 		if i == 20 {
-			fmt.Fprintf(&b, "  … and %d more\n", len(sv.ops)-i)
+			fmt.Fprintf(&b, "  … and %d more\n", len(sv.Ops)-i)
 			break
 		}
-		fmt.Fprintf(&b, "  %s: %s\n", o.Project, o.summary())
+		fmt.Fprintf(&b, "  %s: %s\n", o.Project, o.Summary())
 	}
 	diags.AddWarning("Webhook Policy Preview", strings.TrimRight(b.String(), "\n"))
 }
@@ -1089,12 +619,12 @@ func (r *webhookResource) applyLive(ctx context.Context, plan *webhookModel, man
 	if diags.HasError() {
 		return
 	}
-	want, _, _ := desiredPolicy(ctx, *plan)
-	out, dd := r.execute(ctx, hc, want, sv.ops, sv.kept)
+	spec, _, _ := desiredSpec(ctx, *plan)
+	out, dd := r.execute(ctx, hc, spec.Policy, sv.Ops, sv.Kept)
 	diags.Append(dd...)
 	plan.Policies = policiesValue(out)
 	if !diags.HasError() {
-		plan.Pending = stringMapValue(pendingPreview(sv.ops))
+		plan.Pending = stringMapValue(pendingPreview(sv.Ops))
 	}
 }
 
@@ -1124,7 +654,7 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 
 	raw, diags := req.Private.GetKey(ctx, webhookPendingKey)
 	resp.Diagnostics.Append(diags...)
-	ops, err := decodeOps(raw)
+	ops, err := webhookpolicy.DecodeOps(raw)
 	if err != nil {
 		resp.Diagnostics.AddError("Unreadable Pending Webhook Work", err.Error())
 		return
@@ -1143,12 +673,12 @@ func (r *webhookResource) Update(ctx context.Context, req resource.UpdateRequest
 		resp.Diagnostics.Append(dg)
 		return
 	}
-	want, ok, diags := desiredPolicy(ctx, plan)
+	spec, ok, diags := desiredSpec(ctx, plan)
 	resp.Diagnostics.Append(diags...)
 	if !ok || resp.Diagnostics.HasError() {
 		return
 	}
-	out, diags := r.execute(ctx, hc, want, ops, managed)
+	out, diags := r.execute(ctx, hc, spec.Policy, ops, managed)
 	resp.Diagnostics.Append(diags...)
 	plan.Policies = policiesValue(out)
 	if resp.Diagnostics.HasError() {
@@ -1173,27 +703,13 @@ func (r *webhookResource) Delete(ctx context.Context, req resource.DeleteRequest
 	}
 	managed, diags := managedPolicies(ctx, st.Policies)
 	resp.Diagnostics.Append(diags...)
-	projects := slices.Sorted(maps.Keys(managed))
-	errs := make([]error, len(projects))
 	name := st.Name.ValueString()
-	forEach(len(projects), r.concurrency(), func(i int) {
-		p := projects[i]
-		it, err := hc.GetProjectByName(ctx, p)
-		switch {
-		case harbor.IsNotFound(err):
-			return // the project is gone, and its policies with it
-		case err != nil:
-			errs[i] = err
-			return
-		}
-		errs[i] = deleteManaged(ctx, hc, strconv.FormatInt(projectID(it), 10), managed[p], name)
-	})
-	for i, p := range projects {
-		if errs[i] != nil {
-			resp.Diagnostics.AddError("Unable to Delete a Webhook Policy",
-				fmt.Sprintf("Deleting policy %q (id %d) in Harbor project %q failed: %s.%s The resource stays in state until it succeeds.",
-					name, managed[p], p, errs[i], r.rightsHint(p, errs[i])))
-		}
+	pc := r.policies(hc)
+	failed := pc.DeleteAll(ctx, managed, name)
+	for _, p := range slices.Sorted(maps.Keys(failed)) {
+		resp.Diagnostics.AddError("Unable to Delete a Webhook Policy",
+			fmt.Sprintf("Deleting policy %q (id %d) in Harbor project %q failed: %s.%s The resource stays in state until it succeeds.",
+				name, managed[p], p, failed[p], pc.RightsHint(p, failed[p])))
 	}
 }
 
@@ -1211,36 +727,15 @@ func (r *webhookResource) ImportState(ctx context.Context, req resource.ImportSt
 		resp.Diagnostics.Append(dg)
 		return
 	}
-	all, _, diags := r.targets(ctx, hc, webhookModel{Projects: types.SetNull(types.StringType)})
-	resp.Diagnostics.Append(diags...)
+	pc := r.policies(hc)
+	found, sample, all, dd := pc.FindNamed(ctx, name)
+	resp.Diagnostics.Append(frameworkDiags(dd)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	lists := make([][]harbor.WebhookPolicy, len(all))
-	errs := make([]error, len(all))
-	forEach(len(all), r.concurrency(), func(i int) {
-		lists[i], errs[i] = hc.ListWebhookPolicies(ctx, strconv.FormatInt(all[i].ID, 10))
-	})
-	found := map[string]int64{}
-	var sample *harbor.WebhookPolicy // the first project's, in name order
-	for i, p := range all {
-		if errs[i] != nil {
-			resp.Diagnostics.AddError("Unable to Read Webhook Policies",
-				fmt.Sprintf("Listing the webhook policies of project %q failed: %s.%s", p.Name, errs[i], r.rightsHint(p.Name, errs[i])))
-			return
-		}
-		for j := range lists[i] {
-			if lists[i][j].Name == name {
-				found[p.Name] = lists[i][j].ID
-				if sample == nil {
-					sample = &lists[i][j]
-				}
-			}
-		}
-	}
 	if sample == nil {
 		resp.Diagnostics.AddError("Webhook Policy Not Found",
-			fmt.Sprintf("No Harbor project visible to the Harbor user %q has a webhook policy named %q. Check the name (case matters).", r.harborUser(), name))
+			fmt.Sprintf("No Harbor project visible to the Harbor user %q has a webhook policy named %q. Check the name (case matters).", pc.User, name))
 		return
 	}
 	projects := types.SetNull(types.StringType) // in every project: the "all projects" form

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net/http/httptest"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -23,6 +21,7 @@ import (
 
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
+	"github.com/harborport/terraform-provider-harborport/internal/webhookpolicy"
 )
 
 const (
@@ -421,20 +420,6 @@ func TestCheckEndpoint(t *testing.T) {
 	}
 }
 
-func TestNormalizeEndpoint(t *testing.T) {
-	for in, want := range map[string]string{
-		"https://l.example.com/hook/":    "https://l.example.com/hook",
-		" https://l.example.com:8443/ ":  "https://l.example.com:8443",
-		"http://l.example.com/a%20b":     "http://l.example.com/a b", // Harbor keeps u.Path (decoded)
-		"https://l.example.com/x/y//":    "https://l.example.com/x/y",
-		"https://l.example.com/integ/wh": "https://l.example.com/integ/wh",
-	} {
-		if got := normalizeEndpoint(in); got != want {
-			t.Errorf("normalizeEndpoint(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestCheckSecret(t *testing.T) {
 	for in, want := range map[string]string{
 		"Bearer 0123456789abcdef":      "",
@@ -454,274 +439,19 @@ func TestCheckSecret(t *testing.T) {
 	}
 }
 
-func TestPolicyDifferences(t *testing.T) {
-	want := harbor.WebhookPolicy{Name: "harborport", Enabled: true, EventTypes: []string{"DELETE_ARTIFACT", "PUSH_ARTIFACT"},
-		Targets: []harbor.WebhookTarget{{Type: "http", Address: "https://l.example.com/h", AuthHeader: "Bearer s3cr3t-value-xyz", PayloadFormat: "Default"}}}
-	with := func(f func(*harbor.WebhookPolicy)) harbor.WebhookPolicy {
-		p := want
-		p.EventTypes = slices.Clone(want.EventTypes)
-		p.Targets = slices.Clone(want.Targets)
-		f(&p)
-		return p
+func TestPlannedPolicies(t *testing.T) {
+	ops := []webhookpolicy.Op{
+		{Project: "a", ProjectID: 1, Op: webhookpolicy.OpAdopt, ID: 7},
+		{Project: "c", ProjectID: 3, Op: webhookpolicy.OpCreate},
+		{Project: "d", ProjectID: 4, Op: webhookpolicy.OpDelete, ID: 9},
+		{Project: "e", ProjectID: 5, Op: webhookpolicy.OpUpdate, ID: 10, Fields: []string{"endpoint", "secret"}},
 	}
-	for _, c := range []struct {
-		name string
-		have harbor.WebhookPolicy
-		want string
-	}{
-		{"equal", want, ""},
-		{"event order and duplicates ignored", with(func(p *harbor.WebhookPolicy) {
-			p.EventTypes = []string{"PUSH_ARTIFACT", "DELETE_ARTIFACT", "PUSH_ARTIFACT"}
-		}), ""},
-		{"trailing slash is Harbor's normalisation", with(func(p *harbor.WebhookPolicy) { p.Targets[0].Address += "/" }), ""},
-		{"empty format is Default", with(func(p *harbor.WebhookPolicy) { p.Targets[0].PayloadFormat = "" }), ""},
-		{"disabled", with(func(p *harbor.WebhookPolicy) { p.Enabled = false }), "enabled"},
-		{"events", with(func(p *harbor.WebhookPolicy) { p.EventTypes = []string{"PUSH_ARTIFACT"} }), "event_types"},
-		{"endpoint", with(func(p *harbor.WebhookPolicy) { p.Targets[0].Address = "https://x.example.com/h" }), "endpoint"},
-		{"slack target", with(func(p *harbor.WebhookPolicy) { p.Targets[0].Type = "slack" }), "endpoint"},
-		{"secret", with(func(p *harbor.WebhookPolicy) { p.Targets[0].AuthHeader = "other" }), "secret"},
-		{"format", with(func(p *harbor.WebhookPolicy) { p.Targets[0].PayloadFormat = "CloudEvents" }), "payload_format"},
-		{"tls", with(func(p *harbor.WebhookPolicy) { p.Targets[0].SkipCertVerify = true }), "skip_cert_verify"},
-		{"two targets", with(func(p *harbor.WebhookPolicy) { p.Targets = append(p.Targets, p.Targets[0]) }), "targets"},
-		{"several, sorted", with(func(p *harbor.WebhookPolicy) { p.Enabled = false; p.Targets[0].AuthHeader = "x" }), "enabled, secret"},
-	} {
-		got := strings.Join(differences(c.have, want), ", ")
-		if got != c.want {
-			t.Errorf("%s: differences = %q, want %q", c.name, got, c.want)
-		}
-		if strings.Contains(got, "s3cr3t") {
-			t.Errorf("%s: the secret leaked: %q", c.name, got)
-		}
-	}
-}
-
-func TestPendingPreviewAndPlannedPolicies(t *testing.T) {
-	ops := []policyOp{
-		{Project: "a", ProjectID: 1, Op: opAdopt, ID: 7},
-		{Project: "b", ProjectID: 2, Op: opAdopt, ID: 8, Fields: []string{"enabled"}},
-		{Project: "c", ProjectID: 3, Op: opCreate},
-		{Project: "d", ProjectID: 4, Op: opDelete, ID: 9},
-		{Project: "e", ProjectID: 5, Op: opUpdate, ID: 10, Fields: []string{"endpoint", "secret"}},
-	}
-	got := pendingPreview(ops)
-	want := map[string]string{"a": "adopt", "b": "adopt, update: enabled", "c": "create", "d": "delete", "e": "update: endpoint, secret"}
-	if !maps.Equal(got, want) {
-		t.Errorf("pendingPreview = %v, want %v", got, want)
-	}
-
 	pp := plannedPolicies(map[string]int64{"d": 9, "e": 10, "z": 11}, ops)
 	el := pp.Elements()
-	if len(el) != 5 || !el["c"].IsUnknown() || el["d"] != nil || el["a"].String() != "7" || el["e"].String() != "10" || el["z"].String() != "11" {
+	if len(el) != 4 || !el["c"].IsUnknown() || el["d"] != nil || el["a"].String() != "7" || el["e"].String() != "10" || el["z"].String() != "11" {
 		t.Errorf("plannedPolicies = %v", pp)
 	}
-
-	var many []policyOp
-	for i := range pendingPreviewLimit + 5 {
-		many = append(many, policyOp{Project: fmt.Sprintf("p%04d", i), ProjectID: int64(i + 1), Op: opCreate})
+	if got := pendingPreview(ops); len(got) != 4 || got["e"] != "update: endpoint, secret" {
+		t.Errorf("pendingPreview = %v", got)
 	}
-	got = pendingPreview(many)
-	if len(got) != pendingPreviewLimit || got[moreKey] != "6 more" {
-		t.Errorf("bounded preview: %d entries, %s = %q", len(got), moreKey, got[moreKey])
-	}
-}
-
-func TestDecodeOps(t *testing.T) {
-	if ops, err := decodeOps(nil); err != nil || ops != nil {
-		t.Errorf("empty: %v %v", ops, err)
-	}
-	if _, err := decodeOps([]byte(`{`)); err == nil || !strings.Contains(err.Error(), "run terraform plan again") {
-		t.Errorf("garbage: %v", err)
-	}
-	if _, err := decodeOps([]byte(`[{"p":"a","o":"create"}]`)); err == nil || !strings.Contains(err.Error(), "project ids") {
-		t.Errorf("old format accepted: %v", err)
-	}
-	if ops, err := decodeOps([]byte(`[{"p":"a","pid":3,"o":"update","i":4,"f":["enabled"]}]`)); err != nil || ops[0].summary() != "update: enabled" {
-		t.Errorf("valid: %v %v", ops, err)
-	}
-}
-
-// surveyHarbor is a Harbor simulator with projects "tfdemo" and the
-// all-digit "2024", and a resource wired to it.
-func surveyHarbor(t *testing.T) (*harborsim.Server, *harbor.Client, *webhookResource) {
-	t.Helper()
-	sim := harborsim.New(harborsim.Options{NoLibraryProject: true})
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	sim.CreateProject("tfdemo", false)
-	sim.CreateProject("2024", false) // a valid Harbor name the client would read as an id
-	hc := adminHarbor(t, srv.URL)
-	return sim, hc, &webhookResource{data: &providerData{harbor: hc, config: Config{HarborUsername: "admin", MaxConcurrency: 4}}}
-}
-
-func surveyModel(projects ...string) webhookModel {
-	events := make([]string, len(defaultEventTypes))
-	copy(events, defaultEventTypes)
-	m := webhookModel{Name: types.StringValue("harborport"), Endpoint: types.StringValue(webhookEndpoint), Secret: types.StringValue(webhookSecret),
-		Projects: types.SetNull(types.StringType), EventTypes: types.SetValueMust(types.StringType, nil),
-		PayloadFormat: types.StringValue("CloudEvents"), Enabled: types.BoolValue(true), SkipCertVerify: types.BoolValue(false)}
-	m.EventTypes, _ = types.SetValueFrom(context.Background(), types.StringType, events)
-	if len(projects) > 0 {
-		m.Projects, _ = types.SetValueFrom(context.Background(), types.StringType, projects)
-	}
-	return m
-}
-
-// Survey and execute against the simulator, without terraform: project ids
-// in paths, leftovers, renamed and vanished policies, a 409 after the plan.
-func TestWebhookSurveyAndExecute(t *testing.T) {
-	ctx := context.Background()
-	sim, hc, r := surveyHarbor(t)
-	m := surveyModel()
-	want, _, _ := desiredPolicy(ctx, m)
-
-	sv, diags := r.survey(ctx, hc, m, nil)
-	if diags.HasError() || fmt.Sprint(pendingPreview(sv.ops)) != "map[2024:create tfdemo:create]" {
-		t.Fatalf("first survey: %v %v", pendingPreview(sv.ops), diags)
-	}
-	// Someone creates the policy in tfdemo between plan and apply, different
-	// from ours: adopted (not duplicated), but not overwritten blindly — a
-	// warning says so and the next plan shows the update.
-	other := want
-	other.Enabled = false
-	_, err := hc.CreateWebhookPolicy(ctx, "tfdemo", other)
-	must(t, err)
-	managed, diags := r.execute(ctx, hc, want, sv.ops, sv.kept)
-	if diags.HasError() || len(managed) != 2 {
-		t.Fatalf("execute: %v %v", managed, diags)
-	}
-	if w := diags.Warnings(); len(w) != 1 || w[0].Summary() != "Webhook Policies Changed Since the Plan" ||
-		!strings.Contains(w[0].Detail(), "tfdemo create: a policy with this name appeared in Harbor since the plan; adopted unchanged") {
-		t.Fatalf("warnings: %v", w)
-	}
-	if ps := named(t, hc, "tfdemo", "harborport"); len(ps) != 1 || ps[0].Enabled {
-		t.Fatalf("tfdemo: %+v, want the one policy, left disabled", ps)
-	}
-	sv, diags = r.survey(ctx, hc, m, managed)
-	if got := fmt.Sprint(pendingPreview(sv.ops)); diags.HasError() || got != "map[tfdemo:update: enabled]" {
-		t.Fatalf("the next plan: %s %v", got, diags)
-	}
-	if _, diags = r.execute(ctx, hc, want, sv.ops, sv.kept); diags.HasError() || len(diags.Warnings()) != 0 {
-		t.Fatalf("execute the update: %v", diags)
-	}
-	if err := ours(t, hc, "tfdemo"); err != nil {
-		t.Error(err)
-	}
-	if ps := named(t, hc, strconv.Itoa(int(managedProjectID(t, hc, "2024"))), "harborport"); len(ps) != 1 || ps[0].ID != managed["2024"] {
-		t.Errorf("project 2024 (by id): %+v, managed %v", ps, managed)
-	}
-
-	// In sync now.
-	if sv, diags = r.survey(ctx, hc, m, managed); diags.HasError() || len(sv.ops) != 0 || !maps.Equal(sv.kept, managed) {
-		t.Fatalf("second survey: %v %v %v", sv.ops, sv.kept, diags)
-	}
-
-	// Narrowed to tfdemo: 2024's policy is deleted, unless it was renamed in Harbor (then it is no longer ours).
-	narrowed := surveyModel("tfdemo")
-	sv, _ = r.survey(ctx, hc, narrowed, managed)
-	if got := fmt.Sprint(pendingPreview(sv.ops)); got != "map[2024:delete]" {
-		t.Errorf("narrowed: %s", got)
-	}
-	pid := strconv.FormatInt(managedProjectID(t, hc, "2024"), 10)
-	p, err := hc.GetWebhookPolicy(ctx, pid, managed["2024"])
-	must(t, err)
-	p.Name = "renamed-by-hand"
-	must(t, hc.UpdateWebhookPolicy(ctx, pid, *p))
-	sv, _ = r.survey(ctx, hc, narrowed, managed)
-	if len(sv.ops) != 0 || sv.kept["2024"] != 0 {
-		t.Errorf("renamed policy still managed: ops %v kept %v", sv.ops, sv.kept)
-	}
-	must(t, deleteManaged(ctx, hc, pid, managed["2024"], "harborport"))
-	if _, err := hc.GetWebhookPolicy(ctx, pid, managed["2024"]); err != nil {
-		t.Errorf("deleteManaged removed a policy renamed in Harbor: %v", err)
-	}
-	// A deleted project (and an explicit one that does not exist) just drops out, with a warning for the latter.
-	must(t, sim.DeleteProject("2024"))
-	sv, diags = r.survey(ctx, hc, surveyModel("tfdemo", "nope"), managed)
-	if diags.HasError() || len(sv.ops) != 0 || !maps.Equal(sv.kept, map[string]int64{"tfdemo": managed["tfdemo"]}) {
-		t.Errorf("deleted project: ops %v kept %v diags %v", sv.ops, sv.kept, diags)
-	}
-	if w := diags.Warnings(); len(w) != 1 || !strings.Contains(w[0].Detail(), `Project "nope" does not exist`) {
-		t.Errorf("warnings: %v", w)
-	}
-}
-
-// Conditional apply for policies: an edit made in Harbor between the plan
-// and the apply is not overwritten; the next plan shows the policy again.
-// A policy already as wanted needs no write; a deleted one is not re-created
-// behind the plan's back; a delete of an edited policy leaves it alone.
-func TestWebhookExecuteIsConditional(t *testing.T) {
-	ctx := context.Background()
-	sim, hc, r := surveyHarbor(t)
-	sim.CreateProject("third", false)
-	m := surveyModel()
-	want, _, _ := desiredPolicy(ctx, m)
-	sv, _ := r.survey(ctx, hc, m, nil)
-	managed, diags := r.execute(ctx, hc, want, sv.ops, sv.kept)
-	if diags.HasError() || len(managed) != 3 {
-		t.Fatalf("create: %v %v", managed, diags)
-	}
-	edit := func(project string, f func(*harbor.WebhookPolicy)) {
-		t.Helper()
-		pid := strconv.FormatInt(managedProjectID(t, hc, project), 10)
-		p, err := hc.GetWebhookPolicy(ctx, pid, managed[project])
-		must(t, err)
-		f(p)
-		must(t, hc.UpdateWebhookPolicy(ctx, pid, *p))
-	}
-	// Disabled by hand in all three: the plan updates all three.
-	for _, p := range []string{"tfdemo", "2024", "third"} {
-		edit(p, func(p *harbor.WebhookPolicy) { p.Enabled = false })
-	}
-	sv, _ = r.survey(ctx, hc, m, managed)
-	if got := fmt.Sprint(pendingPreview(sv.ops)); got != "map[2024:update: enabled tfdemo:update: enabled third:update: enabled]" {
-		t.Fatalf("plan: %s", got)
-	}
-	// Between plan and apply: tfdemo's endpoint is edited, 2024 is fixed by
-	// someone else, third's policy is deleted.
-	edit("tfdemo", func(p *harbor.WebhookPolicy) { p.Targets[0].Address = "https://elsewhere.example.com/hook" })
-	edit("2024", func(p *harbor.WebhookPolicy) { p.Enabled = true })
-	must(t, hc.DeleteWebhookPolicy(ctx, strconv.FormatInt(managedProjectID(t, hc, "third"), 10), managed["third"]))
-	after, diags := r.execute(ctx, hc, want, sv.ops, sv.kept)
-	if diags.HasError() {
-		t.Fatalf("execute: %v", diags)
-	}
-	w := diags.Warnings()
-	if len(w) != 1 || !strings.Contains(w[0].Detail(), "2 planned policy changes skipped") ||
-		!strings.Contains(w[0].Detail(), "tfdemo update: edited in Harbor since the plan") ||
-		!strings.Contains(w[0].Detail(), "third update: deleted in Harbor since the plan") {
-		t.Fatalf("warnings: %v", w)
-	}
-	if p := named(t, hc, "tfdemo", "harborport")[0]; p.Targets[0].Address != "https://elsewhere.example.com/hook" || p.Enabled {
-		t.Fatalf("tfdemo's edit was overwritten: %+v", p)
-	}
-	if len(named(t, hc, "third", "harborport")) != 0 {
-		t.Fatal("third's deleted policy was re-created behind the plan")
-	}
-	sv, _ = r.survey(ctx, hc, m, after)
-	if got := fmt.Sprint(pendingPreview(sv.ops)); got != "map[tfdemo:update: enabled, endpoint third:create]" {
-		t.Fatalf("the next plan: %s", got)
-	}
-
-	// A delete (project deselected) of a policy edited since the plan.
-	narrowed := surveyModel("tfdemo", "third")
-	managed, _ = r.execute(ctx, hc, want, sv.ops, sv.kept)
-	sv, _ = r.survey(ctx, hc, narrowed, managed)
-	if got := fmt.Sprint(pendingPreview(sv.ops)); got != "map[2024:delete]" {
-		t.Fatalf("narrowed plan: %s", got)
-	}
-	edit("2024", func(p *harbor.WebhookPolicy) { p.EventTypes = []string{"PUSH_ARTIFACT"} })
-	after, diags = r.execute(ctx, hc, want, sv.ops, sv.kept)
-	if w := diags.Warnings(); len(w) != 1 || !strings.Contains(w[0].Detail(), "2024 delete: edited in Harbor since the plan; left in place and no longer managed") {
-		t.Fatalf("warnings: %v", w)
-	}
-	if _, still := after["2024"]; still || len(named(t, hc, strconv.FormatInt(managedProjectID(t, hc, "2024"), 10), "harborport")) != 1 {
-		t.Fatalf("2024: managed %v; the edited policy must stay in Harbor, unmanaged", after)
-	}
-}
-
-func managedProjectID(t *testing.T, hc *harbor.Client, name string) int64 {
-	t.Helper()
-	it, err := hc.GetProjectByName(context.Background(), name)
-	must(t, err)
-	return projectID(it)
 }

@@ -71,6 +71,8 @@ var serveBadInputs = []struct {
 		want: []string{"HARBOR_PASSWORD is not set; the listener reads Harbor and writes Port with the same variables as the provider"}},
 	{name: "resync interval in days", args: []string{"--resync-interval", "1d"}, code: 2,
 		want: []string{`--resync-interval (or HARBORPORT_RESYNC_INTERVAL): "1d" is not a duration; write e.g. 30m or 6h, or 0 to turn it off`}},
+	{name: "audit poll interval without a unit", args: []string{"--audit-poll-interval", "10"}, code: 2,
+		want: []string{`--audit-poll-interval (or HARBORPORT_AUDIT_POLL_INTERVAL): "10" is not a duration; write e.g. 10s or 1m, or 0 to turn the audit-log feed off`}},
 	{name: "HARBOR_URL without a scheme", env: map[string]string{"HARBOR_URL": "harbor.example.com"}, code: 2,
 		want: []string{"HARBOR_URL is not an http(s) URL like https://harbor.example.com"}},
 	{name: "wrong Harbor password", env: map[string]string{"HARBOR_PASSWORD": "wrong-password"}, code: 1,

@@ -1,6 +1,8 @@
 // Package serve is `terraform-provider-harborport serve`: it reads flags and
 // environment, builds the Harbor and Port clients and the catalog engine
-// exactly as the provider does, and runs the webhook listener on them.
+// exactly as the provider does, and runs the webhook listener on them, with
+// the audit-log feed (internal/auditfeed), the periodic resync and the report
+// of projects without a webhook policy beside it.
 package serve
 
 import (
@@ -28,6 +30,11 @@ type Options struct {
 	Concurrency    int
 	LogFormat      string // text | json
 	LogLevel       string // debug | info | warn | error
+	// AuditPollInterval is how often the audit-log feed polls Harbor; 0 = off.
+	AuditPollInterval time.Duration
+	// WebhookPolicyName is harborport_webhook's policy name, for the report of
+	// projects without a policy.
+	WebhookPolicyName string
 
 	// WebhookSecretPrevious is accepted beside WebhookSecret during a rotation.
 	WebhookSecretPrevious string
@@ -54,6 +61,8 @@ var (
 	fConcurrency = setting{"concurrency", "HARBORPORT_MAX_CONCURRENCY"}
 	fLogFormat   = setting{"log-format", "HARBORPORT_LOG_FORMAT"}
 	fLogLevel    = setting{"log-level", "HARBORPORT_LOG_LEVEL"}
+	fAuditPoll   = setting{"audit-poll-interval", "HARBORPORT_AUDIT_POLL_INTERVAL"}
+	fPolicyName  = setting{"webhook-policy-name", "HARBORPORT_WEBHOOK_POLICY_NAME"}
 )
 
 // Parse reads args (after "serve") with getenv as the fallback for every
@@ -69,7 +78,7 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Options
 		return def
 	}
 	var o Options
-	var resync, concurrency string
+	var resync, concurrency, auditPoll string
 	fs.StringVar(&o.Listen, fListen.flag, env(fListen, ":8000"), "address to listen on "+envNote(fListen))
 	fs.StringVar(&o.MappingFile, fMapping.flag, env(fMapping, ""), "port-app-config YAML file; default the built-in mapping "+envNote(fMapping))
 	fs.StringVar(&o.DataDir, fDataDir.flag, env(fDataDir, "./harborport-data"), "directory of the durable event spool "+envNote(fDataDir))
@@ -82,6 +91,9 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Options
 	fs.StringVar(&concurrency, fConcurrency.flag, env(fConcurrency, "8"), "requests in flight per service and reconcile workers "+envNote(fConcurrency))
 	fs.StringVar(&o.LogFormat, fLogFormat.flag, env(fLogFormat, "json"), "log format: json or text "+envNote(fLogFormat))
 	fs.StringVar(&o.LogLevel, fLogLevel.flag, env(fLogLevel, "info"), "log level: debug, info, warn, error "+envNote(fLogLevel))
+	fs.StringVar(&auditPoll, fAuditPoll.flag, env(fAuditPoll, "10s"), "poll Harbor's audit log this often for the changes webhooks do not report; 0 = off "+envNote(fAuditPoll))
+	fs.StringVar(&o.WebhookPolicyName, fPolicyName.flag, env(fPolicyName, "harborport"),
+		"harborport_webhook's policy name: projects without an enabled policy of this name are reported "+envNote(fPolicyName))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, errFlagHelp
@@ -111,6 +123,18 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Options
 		}
 	} else if o.ResyncInterval > 0 && o.ResyncInterval < time.Minute {
 		bad(fResync, "%s is shorter than a minute; a full resync reads all of Harbor, so use minutes or hours", o.ResyncInterval)
+	}
+	if o.AuditPollInterval, err = time.ParseDuration(auditPoll); err != nil || o.AuditPollInterval < 0 {
+		if n, nerr := strconv.Atoi(auditPoll); nerr == nil && n == 0 {
+			o.AuditPollInterval = 0
+		} else {
+			bad(fAuditPoll, "%q is not a duration; write e.g. 10s or 1m, or 0 to turn the audit-log feed off", auditPoll)
+		}
+	} else if o.AuditPollInterval > 0 && o.AuditPollInterval < time.Second {
+		bad(fAuditPoll, "%s is shorter than a second; every poll is a request to Harbor, so use seconds or minutes", o.AuditPollInterval)
+	}
+	if strings.TrimSpace(o.WebhookPolicyName) == "" {
+		bad(fPolicyName, "is empty; it is harborport_webhook's name (default harborport)")
 	}
 	if o.Concurrency, err = strconv.Atoi(concurrency); err != nil || o.Concurrency < 1 || o.Concurrency > 64 {
 		bad(fConcurrency, "%q must be a whole number from 1 to 64", concurrency)

@@ -63,12 +63,21 @@ func newE2E(t *testing.T, delivery harborsim.DeliveryOptions) *e2e {
 // catalog engine on them for invariant checks; the listener is not started.
 func newSims(t *testing.T, delivery harborsim.DeliveryOptions) *e2e {
 	t.Helper()
+	return newSimsWith(t, harborsim.Options{Delivery: delivery}, nil)
+}
+
+// newSimsWith is newSims with more Harbor simulator options (the clock is
+// always the wall clock: the listener is another process) and, when not nil,
+// a front on the Port simulator (to observe its requests).
+func newSimsWith(t *testing.T, hopts harborsim.Options, portFront func(http.Handler) http.Handler) *e2e {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end: builds and runs the binary")
 	}
-	delivery.BackoffScale = 0.001
-	sims := testenv.StartSims(t, harborsim.Options{Delivery: delivery, Clock: time.Now},
-		portsim.Options{ClientID: "e2e-id", ClientSecret: "e2e-port-secret"}, nil)
+	hopts.Delivery.BackoffScale = 0.001
+	hopts.Clock = time.Now
+	sims := testenv.StartSims(t, hopts,
+		portsim.Options{ClientID: "e2e-id", ClientSecret: "e2e-port-secret"}, portFront)
 	sims.Harbor.CreateProject("apps", false)
 	hc, err := harbor.New(harbor.Config{URL: sims.HarborURL, Username: "admin", Password: "Harbor12345"})
 	if err != nil {

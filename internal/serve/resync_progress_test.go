@@ -53,7 +53,7 @@ func TestResyncLoopLogsProgress(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		resyncLoop(ctx, eng, 10*time.Millisecond, log)
+		(&resyncer{eng: eng, log: log}).loop(ctx, 10*time.Millisecond)
 	}()
 	deadline := time.Now().Add(2 * time.Minute)
 	for !strings.Contains(out.String(), `"msg":"periodic resync done"`) {

@@ -14,12 +14,14 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/harborport/terraform-provider-harborport/internal/auditfeed"
 	"github.com/harborport/terraform-provider-harborport/internal/catalog"
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
 	"github.com/harborport/terraform-provider-harborport/internal/listener"
 	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 	"github.com/harborport/terraform-provider-harborport/internal/port"
 	"github.com/harborport/terraform-provider-harborport/internal/version"
+	"github.com/harborport/terraform-provider-harborport/internal/webhookpolicy"
 )
 
 // Main runs `serve` with args (after "serve") until ctx ends; it returns the
@@ -103,8 +105,28 @@ func Run(ctx context.Context, o Options, log *slog.Logger, ready func(addr strin
 	if err != nil {
 		return err
 	}
+	if gaps := eng.RepositoryDeleteGaps(); len(gaps) > 0 {
+		log.Warn("when Harbor deletes a repository, the artifact entities of these mapping resources cannot be found by repository "+
+			"(their identifiers do not start with the repository's name): they stay in Port until the next resync or apply",
+			"resources", strings.Join(gaps, "; "))
+	}
+	rs := &resyncer{eng: eng, log: log}
 
+	var follower *auditfeed.ScanFollower
+	if o.AuditPollInterval > 0 && eng.ArtifactsFollowScans() {
+		follower = &auditfeed.ScanFollower{Harbor: hc, Logger: log}
+	}
 	rec := listener.ReconcileFunc(func(ctx context.Context, k catalog.Key) error {
+		var again time.Duration
+		var why string
+		if k.FollowScan && follower != nil {
+			// Read before the reconcile, so a scan that ends meanwhile is seen
+			// at the next look (auditfeed.ScanFollower.Check).
+			var err error
+			if again, why, err = follower.Check(ctx, k, listener.FollowUps(ctx)); err != nil {
+				return err
+			}
+		}
 		cs, res, err := eng.Reconcile(ctx, k)
 		var itemErr *mapping.ItemError
 		if errors.As(err, &itemErr) {
@@ -113,11 +135,17 @@ func Run(ctx context.Context, o Options, log *slog.Logger, ready func(addr strin
 		if err == nil && !cs.Empty() {
 			log.Info("port updated", "key", k.String(), "created", res.Created, "updated", res.Updated, "deleted", res.Deleted)
 		}
+		if err == nil && again > 0 {
+			return listener.Again(again, why)
+		}
 		return err
 	})
+	var feed *auditfeed.Feed
+	cov := &coverage{policies: &webhookpolicy.Client{Harbor: hc, Concurrency: o.Concurrency, User: o.HarborUsername},
+		name: o.WebhookPolicyName, log: log}
 	srv, err := listener.New(listener.Config{
 		Secret: o.WebhookSecret, PreviousSecret: o.WebhookSecretPrevious, NoAuth: o.InsecureNoAuth, SpoolDir: o.DataDir, Workers: defaultWorkers(o.Concurrency),
-		Reconciler: rec, Logger: log,
+		Reconciler: rec, Logger: log, Registry: registry(cov),
 		Ready: func(ctx context.Context) error {
 			if _, err := hc.Verify(ctx); err != nil {
 				return fmt.Errorf("harbor: %w", err)
@@ -127,9 +155,28 @@ func Run(ctx context.Context, o Options, log *slog.Logger, ready func(addr strin
 			}
 			return nil
 		},
+		Parts: func() map[string]listener.PartStatus {
+			parts := map[string]listener.PartStatus{"webhook_policies": cov.status(feed != nil)}
+			if feed == nil {
+				parts["audit_feed"] = listener.PartStatus{State: "off", Reason: "--audit-poll-interval is 0: tag, repository, project and user changes " +
+					"made through Harbor's API reach Port only with resyncs and applies"}
+			} else {
+				parts["audit_feed"] = feed.Status()
+			}
+			return parts
+		},
 	})
 	if err != nil {
 		return err
+	}
+	if o.AuditPollInterval > 0 {
+		feed, err = auditfeed.New(auditfeed.Config{Harbor: hc, Sink: feedSink{srv}, Interval: o.AuditPollInterval, Logger: log,
+			Mapping:  auditfeed.Mapping{ArtifactsReadPulls: eng.ArtifactsReadPulls(), FollowScans: follower != nil},
+			Resync:   rs.run,
+			Registry: srv.Registry()})
+		if err != nil {
+			return errors.Join(err, srv.Close())
+		}
 	}
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
@@ -145,57 +192,18 @@ func Run(ctx context.Context, o Options, log *slog.Logger, ready func(addr strin
 		ready(ln.Addr().String())
 	}
 	if o.ResyncInterval > 0 {
-		go resyncLoop(ctx, eng, o.ResyncInterval, log)
+		go rs.loop(ctx, o.ResyncInterval)
 	}
+	if feed != nil {
+		go feed.Run(ctx)
+	} else {
+		log.Warn("the audit-log feed is off (--audit-poll-interval 0): tags added or removed through Harbor's API, deleted repositories, " +
+			"new or deleted projects and user changes reach Port only with resyncs and applies")
+	}
+	go cov.loop(ctx, coverageEvery, feed != nil)
 	var serveFn func(*http.Server, net.Listener) error
 	if o.TLSCert != "" {
 		serveFn = func(hs *http.Server, l net.Listener) error { return hs.ServeTLS(l, o.TLSCert, o.TLSKey) }
 	}
 	return srv.Run(ctx, ln, 30*time.Second, serveFn)
-}
-
-// resyncLoop runs a full sync every interval: Harbor drops events after 3
-// failed attempts (internal/harbor/API-NOTES.md "Webhook delivery"), so this is
-// what bounds staleness. The deletion threshold guards it as it guards
-// terraform apply.
-//
-// While it runs, the engine logs at info what terraform shows under
-// TF_LOG=INFO: per Harbor kind the items read and mapped and the rate (at
-// most every 2 s, and when the kind is done), per blueprint the writes, and
-// a summary line for the plan and for the apply.
-func resyncLoop(ctx context.Context, eng *catalog.Engine, every time.Duration, log *slog.Logger) {
-	eng = eng.WithProgress(func(msg string, kv ...any) { log.Info(msg, append(kv, "component", "resync")...) })
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		start := time.Now()
-		rep, err := eng.Compute(ctx)
-		if err != nil {
-			log.Error("periodic resync: reading failed", "error", err.Error())
-			continue
-		}
-		cs := rep.Changeset
-		if cs.DeletesBlocked != "" {
-			log.Error("periodic resync: deletes blocked", "reason", cs.DeletesBlocked)
-		}
-		res, err := eng.Apply(ctx, cs)
-		c := cs.Counts()
-		attrs := []any{"created", res.Created, "updated", res.Updated, "deleted", res.Deleted, "unchanged", c.Unchanged,
-			"already_done", res.AlreadyDone, "skipped", len(res.Skipped), "failed", len(res.Failed), "seconds", time.Since(start).Seconds()}
-		if len(res.Skipped) > 0 {
-			// The workers wrote these entities while the resync computed: their
-			// write is newer than the resync's read, so it stands.
-			log.Info("periodic resync left entities the workers changed meanwhile", "skipped", len(res.Skipped), "first", res.Skipped[0].String())
-		}
-		if err != nil {
-			log.Error("periodic resync: applying failed", append(attrs, "error", err.Error())...)
-			continue
-		}
-		log.Info("periodic resync done", attrs...)
-	}
 }

@@ -111,7 +111,8 @@ func (s *soak) report(out io.Writer) {
 	s.statsMu.Unlock()
 	fmt.Fprintf(&w, "faults: %s; webhook deliveries: %d attempts, %d dropped (DropRate 3%%), shuffled, 5%% duplicated\n",
 		strings.Join(chaos, ", "), len(s.hs.DeliveryLog()), s.hs.Dropped())
-	fmt.Fprintf(&w, "listener: %d periodic resyncs (--resync-interval 1m) in the last process's log\n", s.lis.Count("periodic resync done"))
+	fmt.Fprintf(&w, "listener: %d periodic resyncs (--resync-interval 1m), audit-log feed (--audit-poll-interval 1s): %d commits of records, %d full resyncs for lost records (all runs' log)\n",
+		s.lis.Count("periodic resync done"), s.lis.Count(`msg="audit records spooled"`), s.lis.Count("full resync (audit records lost) done"))
 }
 
 func pct(d []time.Duration, p int) string {

@@ -125,7 +125,7 @@ func newSoak(t *testing.T, seed uint64) *soak {
 	bin := testenv.ProviderBinary(t)
 	s.lis = &testenv.Listener{Bin: bin, StartTimeout: 30 * time.Second,
 		Args: []string{"--data-dir", filepath.Join(dir, "spool"), "--mapping", mappingFile, "--log-format", "text",
-			"--log-level", "info", "--resync-interval", "1m"},
+			"--log-level", "info", "--resync-interval", "1m", "--audit-poll-interval", "1s"},
 		Env: append(os.Environ(), "HARBOR_URL="+s.sims.HarborURL, "HARBOR_USERNAME=admin", "HARBOR_PASSWORD=Harbor12345",
 			"PORT_BASE_URL="+s.sims.PortURL, "PORT_CLIENT_ID="+portID, "PORT_CLIENT_SECRET="+portSecret,
 			"HARBORPORT_WEBHOOK_SECRET="+webhookSecret)}

@@ -229,6 +229,7 @@ func (s *Server) PushArtifact(projectName, repo string, tags []string, opts Push
 	s.mu.Lock()
 	evs, digest, err := s.pushLocked(projectName, repo, tags, opts, true)
 	s.auditArtifactEventsLocked(evs)
+	s.startScansLocked(evs)
 	s.mu.Unlock()
 	s.emit(evs)
 	return digest, err

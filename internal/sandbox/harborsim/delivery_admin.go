@@ -161,8 +161,9 @@ func (s *Server) Flush() error {
 }
 
 // Close stops the delivery workers, aborts in-flight attempts and drops pending deliveries;
-// later events are not delivered. The HTTP API keeps working. Close is idempotent.
+// later events are not delivered; automatic scans still running never finish. The HTTP API keeps working. Close is idempotent.
 func (s *Server) Close() error {
+	s.stopScans()
 	s.delivery.close()
 	return nil
 }

@@ -115,9 +115,10 @@ func (t *tag) json() tagJSON {
 
 func (sr *scanReport) summaryJSON() *reportSummary {
 	if sr.status != "Success" {
-		// Error/Stopped reports carry no summary, severity or scanner and 0 % complete
+		// Error/Stopped/Running reports carry no summary, severity or scanner and 0 % complete
 		// (internal/listener/testdata/webhook-default-scanning-{failed,stopped}.json).
-		return &reportSummary{Duration: int64(sr.end.Sub(sr.start).Seconds()), EndTime: dt(sr.end),
+		// A Running report has no end yet: end_time is the zero time, duration 0.
+		return &reportSummary{Duration: max(sr.end.Unix()-sr.start.Unix(), 0), EndTime: dt(sr.end),
 			ReportID: sr.reportID, ScanStatus: sr.status, StartTime: dt(sr.start)}
 	}
 	sum := map[string]int{}

@@ -33,6 +33,12 @@ type Options struct {
 	NoLibraryProject bool
 	// Delivery configures webhook delivery to registered policies (see DeliveryOptions).
 	Delivery DeliveryOptions
+	// ScanOnPush makes projects whose metadata auto_scan is "true" scan every pushed artifact,
+	// as Harbor does (scan_on_push.go): a Running report at once, finished ScanOnPushDelay later
+	// (default 3 s, wall clock) with a SCANNING_COMPLETED webhook. Off by default, so tests that
+	// seed auto_scan projects see only the scans they start.
+	ScanOnPush      bool
+	ScanOnPushDelay time.Duration
 	// StampVersions adds "x_harborport_version" to every project, user, repository and
 	// artifact, growing on every change (versions.go). Test instrumentation: not Harbor's JSON.
 	StampVersions bool
@@ -72,6 +78,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ScanReportMimeType == "" {
 		o.ScanReportMimeType = MimeTypeGenericVulnerabilityReport
+	}
+	if o.ScanOnPushDelay <= 0 {
+		o.ScanOnPushDelay = defaultScanOnPushDelay
 	}
 	o.Delivery = o.Delivery.withDefaults()
 	return o

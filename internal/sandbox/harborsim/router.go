@@ -121,6 +121,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt, p, allowed := match(r.Method, r.URL.Path)
+	if rt != nil && s.routeAbsent(rt) {
+		rt, allowed = nil, nil
+	}
 	if rt != nil {
 		rec.route = r.Method + " " + apiPrefix + rt.tmpl
 	}
@@ -163,6 +166,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.user = c.name()
 	s.writeReply(w, r, out)
+}
+
+// routeAbsent: a route the simulated release does not have yet answers like any unknown path.
+// The audit-log API (/auditlog-exts…) came with Harbor 2.13 (internal/harbor/API-NOTES.md
+// "Version differences"); older releases answer `path … was not found`.
+func (s *Server) routeAbsent(rt *route) bool {
+	return strings.Contains(rt.tmpl, "/auditlog-exts") && releaseBefore213(s.opts.Version)
 }
 
 func isWrite(m string) bool {

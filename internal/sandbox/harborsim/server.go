@@ -45,6 +45,9 @@ type Server struct {
 
 	audit auditStore // audit log, guarded by mu (auditlog.go)
 
+	scanMu     sync.Mutex
+	scanTimers map[*time.Timer]bool // automatic scans running (scan_on_push.go)
+
 	defaultClock bool
 	lastNow      atomic.Int64 // UnixNano of the latest s.now()
 }

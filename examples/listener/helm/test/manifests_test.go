@@ -233,7 +233,8 @@ func TestMinimal(t *testing.T) {
 		t.Errorf("plain env: %+v", env)
 	}
 	args := flagArgs(t, c)
-	want := map[string]string{"listen": ":8000", "data-dir": "/var/lib/harborport", "resync-interval": "6h", "concurrency": "8", "log-format": "json", "log-level": "info"}
+	want := map[string]string{"listen": ":8000", "data-dir": "/var/lib/harborport", "resync-interval": "6h", "audit-poll-interval": "10s",
+		"webhook-policy-name": "harborport", "concurrency": "8", "log-format": "json", "log-level": "info"}
 	if !maps.Equal(args, want) {
 		t.Errorf("args %v, want %v", args, want)
 	}
@@ -268,7 +269,8 @@ func TestFull(t *testing.T) {
 		t.Errorf("mapping ConfigMap: %+v", cm)
 	}
 	args := flagArgs(t, c)
-	want := map[string]string{"listen": ":9443", "data-dir": "/data/spool", "resync-interval": "1h", "concurrency": "16", "log-format": "text",
+	want := map[string]string{"listen": ":9443", "data-dir": "/data/spool", "resync-interval": "1h", "audit-poll-interval": "30s",
+		"webhook-policy-name": "hp-hooks", "concurrency": "16", "log-format": "text",
 		"log-level": "debug", "mapping": "/etc/harborport/mapping/mapping.yaml", "tls-cert": "/etc/harborport/tls/tls.crt", "tls-key": "/etc/harborport/tls/tls.key"}
 	if !maps.Equal(args, want) {
 		t.Errorf("args %v, want %v", args, want)
