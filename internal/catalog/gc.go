@@ -11,8 +11,8 @@ import (
 // hashed and dropped — so collecting at 200% growth instead of 100% saves
 // several percent of a plan's CPU, and the soft memory limit keeps the
 // process near 900 MiB however large the registry (the 1 GB budget of
-// internal/catalog/BENCHMARKS.md "One million artifacts"): near the limit the
-// runtime collects more often instead of growing.
+// internal/catalog/BENCHMARKS.md "Scale: one million artifacts"): near the
+// limit the runtime collects more often instead of growing.
 const (
 	gcPercent   = 200
 	memoryLimit = 900 << 20
