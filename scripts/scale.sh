@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 
 SEED=${SEED:-24x100x61}
 WORK=${WORK:-$(mktemp -d /tmp/harborport-scale.XXXXXX)}
-TIMEOUT=${TIMEOUT:-2h}
+TIMEOUT_S=${TIMEOUT_S:-7200}
 command -v terraform >/dev/null || { echo "scale.sh: terraform is not on PATH" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "scale.sh: GNU time (/usr/bin/time) is needed to measure peak RSS" >&2; exit 1; }
 
@@ -92,22 +92,32 @@ step() {
 	local name=$1
 	shift
 	: >"$WORK/rss.log"
-	local start end
+	local start end rc=0
 	start=$(date +%s.%N)
-	/usr/bin/time -o "$WORK/tfrss" -f "%M" timeout "$TIMEOUT" terraform -chdir="$WORK/tf" "$@" >"$WORK/$name.out" 2>&1 || {
-		local rc=$?
+	# terraform's own peak RSS is polled from /proc (GNU time would report
+	# the largest of terraform and its plugin children).
+	terraform -chdir="$WORK/tf" "$@" >"$WORK/$name.out" 2>&1 &
+	local tf=$! hwm=0 deadline=$(($(date +%s) + TIMEOUT_S))
+	while kill -0 "$tf" 2>/dev/null; do
+		[ "$(date +%s)" -lt "$deadline" ] || { echo "scale.sh: terraform $* took over ${TIMEOUT_S}s" >&2; kill "$tf"; exit 1; }
+		local kb
+		kb=$(awk '/VmHWM/{print $2}' "/proc/$tf/status" 2>/dev/null || true)
+		[ -n "$kb" ] && [ "$kb" -gt "$hwm" ] && hwm=$kb
+		sleep 0.2
+	done
+	wait "$tf" || rc=$?
+	if [ "$rc" != 0 ]; then
 		# plan -detailed-exitcode: 2 means changes, which is what a drift plan must say.
 		if [ "$name" != "drift-plan" ] || [ "$rc" != 2 ]; then
 			echo "scale.sh: terraform $* failed (exit $rc):" >&2
 			tail -30 "$WORK/$name.out" >&2
 			exit 1
 		fi
-	}
+	fi
 	end=$(date +%s.%N)
 	local prss
 	prss=$(awk '$1=="provider"{if($2>m)m=$2}END{printf "%.0f", m/1024}' "$WORK/rss.log")
-	local tfrss
-	tfrss=$(awk '{printf "%.0f", $1/1024}' "$WORK/tfrss")
+	local tfrss=$((hwm / 1024))
 	local size="-"
 	if [ -f "$WORK/tf/drift.tfplan" ] && [ "$name" = "drift-plan" ]; then
 		size=$(du -m "$WORK/tf/drift.tfplan" | cut -f1)" MB"

@@ -104,6 +104,11 @@ func (e *Engine) Apply(ctx context.Context, cs *Changeset) (res Result, err erro
 		ap.runStarted(first.Blueprint, first.Op, len(run))
 		before := res
 		var err error
+		if first.Op == OpDelete {
+			if err = e.resolveCompactDeletes(ctx, first.Blueprint, run); err != nil {
+				err = fmt.Errorf("deleting %s entities: finding them in Port: %w", first.Blueprint, err)
+			}
+		}
 		for i := 0; i < len(run) && err == nil; i += applyChunk {
 			err = e.applyChecked(ctx, cs, run[i:min(i+applyChunk, len(run))], &res)
 		}
@@ -143,14 +148,19 @@ func (e *Engine) applyChecked(ctx context.Context, cs *Changeset, chunk []Change
 	upsert := chunk[0].Op != OpDelete
 	var derived []*derivedEnt
 	if upsert {
-		var err error
-		if derived, err = e.rederive(ctx, cs.Seed, bp, chunk); err != nil {
+		prefetched, err := e.resolveCompact(ctx, bp, chunk)
+		if err == nil {
+			derived, err = e.rederive(ctx, cs.Seed, bp, chunk, prefetched)
+		}
+		if err != nil {
 			return fmt.Errorf("writing %s entities: %w", bp, err)
 		}
 	}
-	ids := make([]string, len(chunk))
-	for i, ch := range chunk {
-		ids[i] = ch.Identifier
+	ids := make([]string, 0, len(chunk))
+	for _, ch := range chunk {
+		if !ch.Compact() {
+			ids = append(ids, ch.Identifier)
+		}
 	}
 	now, err := e.readRows(ctx, cs.Seed, bp, ids)
 	if err != nil {
@@ -158,6 +168,17 @@ func (e *Engine) applyChecked(ctx context.Context, cs *Changeset, chunk []Change
 	}
 	var writes []Change
 	for i, ch := range chunk {
+		if ch.Compact() {
+			// Not found again: gone from Harbor (an upsert's artifact) or
+			// from Port (a delete's entity, which is what was planned).
+			if upsert {
+				ch.Identifier = compactName(ch)
+				res.Skipped = append(res.Skipped, Skip{Change: ch, Reason: SkipHarborGone})
+			} else {
+				res.AlreadyDone++
+			}
+			continue
+		}
 		row, present := now[ch.Identifier]
 		held := fpAbsent
 		if present {
@@ -203,6 +224,15 @@ func withinFields(d *derivedEnt, row []uint64, planned []string) bool {
 		}
 	}
 	return true
+}
+
+// compactName names a compact change whose entity was not found again.
+func compactName(ch Change) string {
+	where := "?"
+	if ch.Source != nil {
+		where = ch.Source.Repository
+	}
+	return fmt.Sprintf("%s@(an artifact no longer listed; id hash %016x)", where, ch.IDHash)
 }
 
 func rowOrNil(row []uint64, present bool) []uint64 {

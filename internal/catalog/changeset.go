@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cespare/xxhash/v2"
+
 	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 	"github.com/harborport/terraform-provider-harborport/internal/port"
 )
@@ -41,9 +43,45 @@ type Change struct {
 	// updates).
 	Source *Key
 
+	// IDHash, in a change decoded from a large stored changeset, stands for
+	// an identifier that was not stored (encoding.go "compact" changes):
+	// Identifier is empty until apply finds the entity again by this hash
+	// of blueprint and identifier (idHash).
+	IDHash uint64
+
 	// Entity is an in-memory body to write as is (Reconcile, which has just
 	// read Harbor and Port); never stored.
 	Entity *port.Entity
+}
+
+// idHash names an entity in a compact change.
+func idHash(bp, id string) uint64 {
+	h := xxhash.New()
+	_, _ = h.WriteString(bp)
+	_, _ = h.Write([]byte{0})
+	_, _ = h.WriteString(id)
+	if v := h.Sum64(); v != 0 {
+		return v
+	}
+	return 1
+}
+
+// Compact reports whether the change's identifier was left out of the
+// stored changeset and is still to be found.
+func (c Change) Compact() bool { return c.IDHash != 0 && c.Identifier == "" }
+
+// HasCompact reports whether some changes still need their identifiers
+// found (a large stored changeset, decoded).
+func (cs *Changeset) HasCompact() bool {
+	if cs == nil {
+		return false
+	}
+	for i := range cs.Changes {
+		if cs.Changes[i].Compact() {
+			return true
+		}
+	}
+	return false
 }
 
 // wireChange is a Change in a stored changeset: short keys, since a large
@@ -121,6 +159,11 @@ type Changeset struct {
 	DeletesBlocked string `json:"db,omitempty"`
 	DeletesSkipped string `json:"ds,omitempty"`
 	SkippedDeletes int    `json:"sd,omitempty"`
+
+	// What the compute saw, for the encoding's choice of compact changes
+	// (encoding.go); not stored.
+	repoSizes map[string]int // artifacts listed per repository
+	ownedPer  map[string]int // entities in Port per blueprint
 }
 
 // changesetVersion 4: the compact binary form of encoding.go (3 was JSON

@@ -36,7 +36,9 @@ func (s *Sample[T]) add(v T) {
 // Harbor's order. Filters are pushed down to Harbor's q= when exactly one
 // resource reads a kind (with several, each needs its own superset, and one
 // unfiltered listing is cheaper); every selector still runs locally.
-func (e *Engine) readHarbor(ctx context.Context, cp *computeProgress, submit func(mapping.Kind, []harbor.Item) error) error {
+// repoSizes, when not nil, gets the number of artifacts listed per
+// repository (the changeset's encoding uses it, encoding.go).
+func (e *Engine) readHarbor(ctx context.Context, cp *computeProgress, repoSizes map[string]int, submit func(mapping.Kind, []harbor.Item) error) error {
 	var allRepos []harbor.Item // shared by the repository and artifact kinds when unfiltered
 	for _, kind := range mapping.Kinds {
 		rs := e.mapping.KindResources(kind)
@@ -77,7 +79,11 @@ func (e *Engine) readHarbor(ctx context.Context, cp *computeProgress, submit fun
 					q.Q = expr
 				}
 			}
-			err = e.harbor.ForEachRepositoryArtifacts(ctx, allRepos, q, func(_ harbor.Item, arts []harbor.Item) error {
+			err = e.harbor.ForEachRepositoryArtifacts(ctx, allRepos, q, func(repo harbor.Item, arts []harbor.Item) error {
+				if repoSizes != nil {
+					name, _ := repo["name"].(string)
+					repoSizes[name] = len(arts) // fn runs on one goroutine
+				}
 				if err := submit(kind, arts); err != nil {
 					return err
 				}

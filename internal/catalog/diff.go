@@ -172,6 +172,10 @@ func (d *differ) report() *Report {
 		Threshold:            m.EntityDeletionThreshold,
 		Seed:                 d.seed,
 	}
+	cs.ownedPer = map[string]int{}
+	for bp, cb := range d.cur.bps {
+		cs.ownedPer[bp] = len(cb.ids)
+	}
 	rep := &Report{Changeset: cs, Items: map[string]int{}, Warnings: d.warnings, ItemErrors: d.errs, MissingBlueprints: d.cur.missing}
 	for k, n := range d.items {
 		rep.Items[string(k)] = n

@@ -49,8 +49,9 @@ func (cs *Changeset) Encode() ([]byte, error) {
 	w.str(cs.DeletesBlocked)
 	w.str(cs.DeletesSkipped)
 	w.uvarint(uint64(len(cs.Changes)))
+	compact := compactable(cs)
 	for i := range cs.Changes {
-		if err := w.change(&cs.Changes[i]); err != nil {
+		if err := w.change(&cs.Changes[i], compact != nil && compact[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -150,10 +151,73 @@ func sha256Bytes(d string) ([]byte, bool) {
 	return b, err == nil
 }
 
-func (e *encoder) change(ch *Change) error {
+// Compact changes. A change whose entity apply can find again cheaply is
+// stored without its identifier (and an artifact without its digest): an
+// 8-byte hash of blueprint and identifier stands for both.
+//   - Artifact creates and updates of a repository whose full listing costs
+//     at most one page more than fetching its changed artifacts by digest
+//     (ceil(listed/100) ≤ ceil(changes/50) + 1): apply lists the repository
+//     and finds them by hash among its artifacts. Most repositories qualify;
+//     a huge one with a few changes does not.
+//   - Deletes of a blueprint deleting more than compactDeletes entities and
+//     more than a quarter of what it holds: apply reads the blueprint's
+//     identifiers once (ceil(n/1000) search pages) and finds them by hash.
+//
+// A full-drift plan of a million artifacts then stores ~20 bytes per change
+// instead of ~45, which keeps its plan file — private state is in it twice,
+// with the refreshed state and with the planned change — within 64 MB.
+// Changesets below compactMin changes stay explicit: their applies fetch
+// exactly what they need, and name every change in messages.
+var (
+	compactMin     = 20000 // variables for tests only
+	compactPerRepo = 50    // without repository sizes (a changeset not from Compute)
+	compactDeletes = 1000
+)
+
+// compactable marks the changes Encode stores compactly (nil: none).
+func compactable(cs *Changeset) []bool {
+	if len(cs.Changes) < compactMin {
+		return nil
+	}
+	type repoKey struct{ bp, repo string }
+	perRepo := map[repoKey]int{}
+	deletes := map[string]int{}
+	for i := range cs.Changes {
+		ch := &cs.Changes[i]
+		switch {
+		case ch.Op == OpDelete:
+			deletes[ch.Blueprint]++
+		case ch.Source != nil && ch.Source.Kind == mapping.KindArtifact:
+			perRepo[repoKey{ch.Blueprint, ch.Source.Repository}]++
+		}
+	}
+	pages := func(n, size int) int { return (n + size - 1) / size }
+	out := make([]bool, len(cs.Changes))
+	for i := range cs.Changes {
+		ch := &cs.Changes[i]
+		switch {
+		case ch.Op == OpDelete:
+			n := deletes[ch.Blueprint]
+			out[i] = n > compactDeletes && (cs.ownedPer == nil || 4*n > cs.ownedPer[ch.Blueprint])
+		case ch.Source != nil && ch.Source.Kind == mapping.KindArtifact:
+			n := perRepo[repoKey{ch.Blueprint, ch.Source.Repository}]
+			if size, ok := cs.repoSizes[ch.Source.Repository]; ok {
+				out[i] = pages(size, 100) <= pages(n, qListMax)+1
+			} else {
+				out[i] = n > compactPerRepo
+			}
+		}
+	}
+	return out
+}
+
+func (e *encoder) change(ch *Change, compact bool) error {
 	op, ok := opCodes[ch.Op]
 	if !ok {
 		return fmt.Errorf("change %s: unknown operation %q", ch.key(), ch.Op)
+	}
+	if ch.Compact() {
+		compact = true // decoded compact, encoded again
 	}
 	var kind byte
 	derived := false
@@ -161,9 +225,9 @@ func (e *encoder) change(ch *Change) error {
 		if kind, ok = kindCodes[ch.Source.Kind]; !ok {
 			return fmt.Errorf("change %s: unknown source kind %q", ch.key(), ch.Source.Kind)
 		}
-		derived = derivedID(ch.Source) == ch.Identifier
+		derived = !compact && derivedID(ch.Source) == ch.Identifier
 	}
-	e.byte(op | kind<<2 | boolBit(derived, 5))
+	e.byte(op | kind<<2 | boolBit(derived, 5) | boolBit(compact, 6))
 	e.ref(ch.Blueprint)
 	if k := ch.Source; k != nil {
 		switch k.Kind {
@@ -178,10 +242,19 @@ func (e *encoder) change(ch *Change) error {
 		case mapping.KindArtifact:
 			e.ref(k.Project)
 			e.ref(k.Repository)
-			e.digest(k.Digest)
+			if !compact {
+				e.digest(k.Digest)
+			}
 		}
 	}
-	if !derived {
+	switch {
+	case compact:
+		h := ch.IDHash
+		if h == 0 {
+			h = idHash(ch.Blueprint, ch.Identifier)
+		}
+		e.u64(h)
+	case !derived:
 		e.str(ch.Identifier)
 	}
 	if ch.Op == OpUpdate {
@@ -350,9 +423,10 @@ func (d *decoder) changeset() (*Changeset, error) {
 	for i := range cs.Changes {
 		ch := &cs.Changes[i]
 		h := d.byte()
-		if int(h&3) >= len(opByCode) || int(h>>2&7) >= len(kindByCode) {
+		if int(h&3) >= len(opByCode) || int(h>>2&7) >= len(kindByCode) || h&0x80 != 0 {
 			return nil, fmt.Errorf("change %d: bad header %#x", i, h)
 		}
+		compact := h&(1<<6) != 0
 		ch.Op = opByCode[h&3]
 		ch.Blueprint = d.ref()
 		if kind := kindByCode[h>>2&7]; kind != "" {
@@ -372,13 +446,20 @@ func (d *decoder) changeset() (*Changeset, error) {
 				k.Project, k.Repository = d.ref(), d.ref()
 			case mapping.KindArtifact:
 				k.Project, k.Repository = d.ref(), d.ref()
-				k.Digest = d.digest()
+				if !compact {
+					k.Digest = d.digest()
+				}
 			}
 			ch.Source = k
 		}
-		if h&(1<<5) != 0 && ch.Source != nil {
+		switch {
+		case compact:
+			if ch.IDHash = d.u64(); ch.IDHash == 0 {
+				return nil, fmt.Errorf("change %d: a compact change without its hash", i)
+			}
+		case h&(1<<5) != 0 && ch.Source != nil:
 			ch.Identifier = derivedID(ch.Source)
-		} else {
+		default:
 			ch.Identifier = d.str()
 		}
 		if ch.Op == OpUpdate {

@@ -172,7 +172,8 @@ func (e *Engine) compute(ctx context.Context, missingOK bool, cp *computeProgres
 		}
 		return d.merge(wait)
 	}
-	err := e.readHarbor(ctx, cp, func(kind mapping.Kind, items []harbor.Item) error {
+	repoSizes := map[string]int{}
+	err := e.readHarbor(ctx, cp, repoSizes, func(kind mapping.Kind, items []harbor.Item) error {
 		cp.read(kind, len(items))
 		d.queue(pool.submit(kind, items))
 		return mergeReady(false)
@@ -191,7 +192,9 @@ func (e *Engine) compute(ctx context.Context, missingOK bool, cp *computeProgres
 	if err != nil {
 		return nil, err
 	}
-	return d.report(), nil
+	rep := d.report()
+	rep.Changeset.repoSizes = repoSizes
+	return rep, nil
 }
 
 // itemName is a short, human name for a Harbor item in messages.

@@ -35,20 +35,25 @@ type derivedEnt struct {
 // again. The result is aligned with chunk; nil where Harbor no longer has
 // the source, or the source no longer maps to the change's entity (its
 // selector now excludes it, or its identifier changed).
-func (e *Engine) rederive(ctx context.Context, seed uint64, bp string, chunk []Change) ([]*derivedEnt, error) {
+// prefetched holds items already read (resolveCompact's listings), by
+// sourceID; they are not fetched again.
+func (e *Engine) rederive(ctx context.Context, seed uint64, bp string, chunk []Change, prefetched map[string]harbor.Item) ([]*derivedEnt, error) {
 	byKind := map[mapping.Kind][]Key{}
 	seen := map[string]bool{}
 	for _, ch := range chunk {
-		if ch.Source == nil {
+		if ch.Source == nil || ch.Compact() {
 			continue
 		}
 		id := sourceID(*ch.Source)
-		if !seen[id] {
+		if _, have := prefetched[id]; !seen[id] && !have {
 			seen[id] = true
 			byKind[ch.Source.Kind] = append(byKind[ch.Source.Kind], *ch.Source)
 		}
 	}
 	items := map[string]harbor.Item{}
+	for id, it := range prefetched {
+		items[id] = it
+	}
 	for _, kind := range mapping.Kinds {
 		keys := byKind[kind]
 		if len(keys) == 0 {
@@ -69,7 +74,7 @@ func (e *Engine) rederive(ctx context.Context, seed uint64, bp string, chunk []C
 	mappedBy := map[string]map[string]*derivedEnt{}
 	out := make([]*derivedEnt, len(chunk))
 	for i, ch := range chunk {
-		if ch.Source == nil {
+		if ch.Source == nil || ch.Compact() {
 			continue
 		}
 		id := sourceID(*ch.Source)
@@ -305,4 +310,91 @@ func runBounded(ctx context.Context, limit, n int, fn func(context.Context, int)
 		return ctx.Err()
 	}
 	return first
+}
+
+// resolveCompact finds the artifact changes of chunk that were stored
+// without identifier (encoding.go "compact changes"): it lists each of their
+// repositories once, maps every artifact, and matches the planned hashes of
+// blueprint and identifier. It sets the identifiers and digests it finds and
+// returns the listed items (for rederive). A change it does not find stays
+// compact: its artifact is no longer in Harbor, or no longer selected.
+func (e *Engine) resolveCompact(ctx context.Context, bp string, chunk []Change) (map[string]harbor.Item, error) {
+	type repoKey struct{ project, repo string }
+	want := map[repoKey]map[uint64]*Change{}
+	var order []repoKey
+	for i := range chunk {
+		ch := &chunk[i]
+		if !ch.Compact() || ch.Source == nil || ch.Source.Kind != mapping.KindArtifact {
+			continue
+		}
+		rk := repoKey{ch.Source.Project, ch.Source.Repository}
+		if want[rk] == nil {
+			want[rk] = map[uint64]*Change{}
+			order = append(order, rk)
+		}
+		want[rk][ch.IDHash] = ch
+	}
+	if len(order) == 0 {
+		return nil, nil
+	}
+	q := e.artifactQuery()
+	var mu sync.Mutex
+	items := map[string]harbor.Item{}
+	err := runBounded(ctx, fetchParallelism, len(order), func(ctx context.Context, i int) error {
+		rk := order[i]
+		list, err := e.harbor.ListArtifacts(ctx, rk.project, rk.repo, q)
+		if harbor.IsNotFound(err) {
+			return nil // the repository or project is gone: its changes stay unresolved
+		}
+		if err != nil {
+			return fmt.Errorf("reading Harbor artifacts of %s again: %w", rk.repo, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, it := range list {
+			src := sourceOf(mapping.KindArtifact, it)
+			for _, r := range e.mapping.KindResources(mapping.KindArtifact) {
+				if rbp, _ := r.Blueprint(); rbp != bp {
+					continue
+				}
+				ents, _, err := r.Entities(it)
+				if err != nil {
+					continue
+				}
+				for _, ent := range ents {
+					if ch := want[rk][idHash(bp, ent.Identifier)]; ch != nil && ch.Identifier == "" {
+						ch.Identifier = ent.Identifier
+						s := src
+						ch.Source = &s
+						items[sourceID(src)] = it
+					}
+				}
+			}
+		}
+		return nil
+	})
+	return items, err
+}
+
+// resolveCompactDeletes finds the identifiers of a delete run's compact
+// changes among the blueprint's entities in Port (one pass over its search
+// pages, identifiers only). What it does not find is gone from Port already.
+func (e *Engine) resolveCompactDeletes(ctx context.Context, bp string, run []Change) error {
+	want := map[uint64]*Change{}
+	for i := range run {
+		if run[i].Compact() {
+			want[run[i].IDHash] = &run[i]
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	return e.port.SearchEntities(ctx, bp, port.SearchQuery{Include: []string{"$identifier"}}, func(page []port.Entity) error {
+		for i := range page {
+			if ch := want[idHash(bp, page[i].Identifier)]; ch != nil && ch.Identifier == "" {
+				ch.Identifier = page[i].Identifier
+			}
+		}
+		return nil
+	})
 }

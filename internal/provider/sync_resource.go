@@ -692,7 +692,20 @@ func (r *syncResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	// it would not be what was reviewed.
 	var planned map[string]string
 	resp.Diagnostics.Append(plan.Changes.ElementsAs(ctx, &planned, false)...)
-	if got := cs.Preview(previewLimit(plan)); !maps.Equal(got, planned) {
+	got := cs.Preview(previewLimit(plan))
+	if cs.HasCompact() {
+		// Identifiers of a large changeset are found again by apply; the
+		// preview is the summary's, checked against the changeset's counts.
+		raw, dd := req.Private.GetKey(ctx, summaryKey)
+		resp.Diagnostics.Append(dd...)
+		var sum catalog.Summary
+		if err := json.Unmarshal(raw, &sum); err != nil || sum.Counts != cs.Counts() || sum.Changes != len(cs.Changes) {
+			got = nil
+		} else {
+			got = sum.FirstN(previewLimit(plan))
+		}
+	}
+	if !maps.Equal(got, planned) {
 		resp.Diagnostics.AddError("Changeset Does Not Match the Plan",
 			fmt.Sprintf("The stored changeset has %d changes but the plan showed %d. Nothing was written. Run terraform plan again.", len(got), len(planned)))
 		return
