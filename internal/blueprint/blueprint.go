@@ -15,6 +15,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 	"github.com/harborport/terraform-provider-harborport/internal/port"
 )
 
@@ -151,6 +152,24 @@ func Desired(o map[Kind]Override) Set {
 				bp.Relations[id] = port.Relation{Target: ids[target], Title: relationTitle(id)}
 			}
 		}
+		set[k] = bp
+	}
+	return set
+}
+
+// ScopeProperty is the property scoped syncs mark their entities with
+// (internal/DESIGN.md "Scoped ownership").
+func ScopeProperty() (string, port.Property) {
+	p := titled(prop("string", ""), "harborport scope")
+	p.Description = "The harborport_sync scope that owns this entity (set by harborport; do not edit)"
+	return mapping.ScopeProperty, p
+}
+
+// WithScopeProperty adds ScopeProperty to every blueprint of set.
+func WithScopeProperty(set Set) Set {
+	id, p := ScopeProperty()
+	for k, bp := range set {
+		bp.Schema.Properties[id] = p
 		set[k] = bp
 	}
 	return set

@@ -39,6 +39,7 @@ type envOptions struct {
 	concurrency int           // both clients; 0 = the provider default 8
 	retries     int           // both clients; 0 = 2 (fast tests), negative = none
 	noLibrary   bool          // start Harbor without the default "library" project
+	scoped      bool          // blueprints with the scope property (scope_test.go)
 	// portFront, when set, wraps the Port simulator (to fail requests at a
 	// chosen point of an apply).
 	portFront func(*portsim.Server, http.Handler) http.Handler
@@ -116,7 +117,11 @@ func startPort(t testing.TB, o envOptions) (*portsim.Server, *port.Client, func(
 		psrv.Close()
 		t.Fatal(err)
 	}
-	if err := testenv.CreateDefaultBlueprints(context.Background(), pc); err != nil {
+	create := testenv.CreateDefaultBlueprints
+	if o.scoped {
+		create = testenv.CreateScopedBlueprints
+	}
+	if err := create(context.Background(), pc); err != nil {
 		psrv.Close()
 		t.Fatal(err)
 	}

@@ -83,6 +83,10 @@ func (e *Engine) readCurrent(ctx context.Context, seed uint64, missingOK bool, c
 			err = fmt.Errorf("reading Port blueprint %q: it does not exist. Create it first (harborport_blueprints, "+
 				"with depends_on from harborport_sync) or fix the blueprint in the mapping: %w", bp, err)
 		default:
+			if perr := e.scopePropertyMissing(ctx, bp, err); perr != nil {
+				err = perr
+				break
+			}
 			err = fmt.Errorf("reading Port entities of blueprint %q: %w", bp, err)
 		}
 		if first == nil || (errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
@@ -128,7 +132,7 @@ func (e *Engine) readBlueprint(ctx context.Context, seed uint64, bp string, cb *
 			}
 		}
 	}()
-	err := e.port.SearchEntities(ctx, bp, port.SearchQuery{Include: e.includes[bp]}, func(page []port.Entity) error {
+	err := e.port.SearchEntities(ctx, bp, port.SearchQuery{Include: e.includes[bp], Rules: e.readRules()}, func(page []port.Entity) error {
 		cp.portPage(len(page))
 		select {
 		case pages <- page:

@@ -15,6 +15,9 @@ type Report struct {
 	// MissingBlueprints are the blueprints the mapping writes to that Port
 	// does not have yet (Preview only: they count as empty).
 	MissingBlueprints []string
+	// Unclaimed are entities without a scope mark that a scoped sync does
+	// not produce and, without AdoptUnscoped, leaves alone (scope.go).
+	Unclaimed Sample[string]
 }
 
 // differ compares mapped entities with Port's current state as they come
@@ -168,10 +171,10 @@ func (d *differ) report() *Report {
 		Merge:                m.EnableMergeEntity,
 		CreateMissingRelated: m.CreateMissingRelatedEntities,
 		DeleteDependents:     m.DeleteDependentEntities,
-		Owned:                d.cur.total,
 		Threshold:            m.EntityDeletionThreshold,
 		Seed:                 d.seed,
 	}
+	owns := d.e.rowOwner(d.seed)
 	cs.ownedPer = map[string]int{}
 	for bp, cb := range d.cur.bps {
 		cs.ownedPer[bp] = len(cb.ids)
@@ -201,10 +204,18 @@ func (d *differ) report() *Report {
 	var deletes []Change
 	for _, bp := range d.e.owned {
 		cb := d.cur.bps[bp]
+		own := owns(cb)
 		for row, st := range cb.state {
+			mine := own(row)
+			if mine {
+				cs.Owned++
+			}
 			switch {
 			case st == -1:
 				cs.Unchanged++
+			case st == 0 && !mine:
+				// Unmarked, not produced here: another sync's to adopt.
+				rep.Unclaimed.add(fmt.Sprintf("%s %q", bp, cb.ids[row]))
 			case st == 0 && !protected[cb.ids[row]]:
 				base := row * len(cb.paths)
 				deletes = append(deletes, Change{Op: OpDelete, Blueprint: bp, Identifier: cb.ids[row],
@@ -219,11 +230,16 @@ func (d *differ) report() *Report {
 			"desired state incomplete, so nothing is deleted (as Ocean does); fix the selector and plan again", len(deletes), d.errs.Count)
 		cs.SkippedDeletes = len(deletes)
 		deletes = nil
-	case float64(len(deletes))/float64(d.cur.total) > cs.Threshold:
+	case float64(len(deletes))/float64(cs.Owned) > cs.Threshold:
 		cs.DeletesBlocked = fmt.Sprintf("%d of the %d entities this sync owns (%.1f%%) would be deleted, more than entityDeletionThreshold "+
 			"(%.0f%%). If Harbor really lost them, raise entityDeletionThreshold in the mapping (e.g. 'entityDeletionThreshold: 1'); "+
 			"otherwise check the Harbor credentials' permissions and the selectors",
-			len(deletes), d.cur.total, 100*float64(len(deletes))/float64(d.cur.total), 100*cs.Threshold)
+			len(deletes), cs.Owned, 100*float64(len(deletes))/float64(cs.Owned), 100*cs.Threshold)
+		if d.e.adopt {
+			cs.DeletesBlocked += ". This sync adopts unscoped entities: if this is the step of a migration to scoped, prefixed " +
+				"identifiers that retires the old ones, raise entityDeletionThreshold to 1 for this one apply (see the guide " +
+				"\"Scoped ownership\")"
+		}
 		cs.SkippedDeletes = len(deletes)
 		deletes = nil
 	}

@@ -34,6 +34,9 @@ type Engine struct {
 	progressEvery time.Duration // at most this often while a read or apply runs
 
 	seed func() uint64 // a changeset's hash seed (hash.go); tests fix it
+
+	scope string // the mapping's ownership scope ("" = unscoped; scope.go)
+	adopt bool   // AdoptUnscoped: unmarked entities are owned too
 }
 
 // kindRank is the upsert order of internal/DESIGN.md "Write order": project →
@@ -73,7 +76,7 @@ func New(h *harbor.Client, p *port.Client, m *mapping.Config) (*Engine, error) {
 		}
 	}
 	e := &Engine{harbor: h, port: p, mapping: m, owned: owned, rank: rank,
-		paths: map[string][]string{}, res: map[*mapping.Resource]*resInfo{}, seed: newSeed}
+		paths: map[string][]string{}, res: map[*mapping.Resource]*resInfo{}, seed: newSeed, scope: m.Scope}
 	e.includes = includes(e)
 	for bp, inc := range e.includes {
 		e.paths[bp] = comparedPaths(inc)
@@ -194,6 +197,9 @@ func (e *Engine) compute(ctx context.Context, missingOK bool, cp *computeProgres
 	}
 	rep := d.report()
 	rep.Changeset.repoSizes = repoSizes
+	if err := e.checkCreates(ctx, rep.Changeset); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 

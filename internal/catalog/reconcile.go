@@ -193,6 +193,9 @@ func (e *Engine) reconcilePlan(ctx context.Context, k Key, item map[string]any) 
 		case err != nil:
 			return nil, 0, fmt.Errorf("%s: reading Port entity %s: %w", k, key, err)
 		default:
+			if err := e.conflict(ent.Blueprint, cur); err != nil {
+				return nil, 0, fmt.Errorf("%s: %w", k, err)
+			}
 			if fields := changedFields(w, *cur); len(fields) > 0 {
 				cs.Changes = append(cs.Changes, Change{Op: OpUpdate, Blueprint: ent.Blueprint, Identifier: ent.Identifier, Fields: fields, Entity: &ent})
 			} else {
@@ -205,12 +208,14 @@ func (e *Engine) reconcilePlan(ctx context.Context, k Key, item map[string]any) 
 			continue
 		}
 		ent := doomed[key]
-		_, err := e.port.GetEntity(ctx, ent.Blueprint, ent.Identifier)
+		cur, err := e.port.GetEntity(ctx, ent.Blueprint, ent.Identifier)
 		switch {
 		case port.IsNotFound(err):
 			continue // already gone
 		case err != nil:
 			return nil, 0, fmt.Errorf("%s: reading Port entity %s: %w", k, key, err)
+		case !e.mayDelete(cur):
+			continue // another scope's, or unmarked (scope.go)
 		}
 		cs.Changes = append(cs.Changes, Change{Op: OpDelete, Blueprint: ent.Blueprint, Identifier: ent.Identifier})
 	}

@@ -146,6 +146,9 @@ func (e *Engine) repoPlan(ctx context.Context, k Key, st *repoState) (*Changeset
 		byBP[bp] = append(byBP[bp], id)
 		if include[bp] == nil {
 			include[bp] = map[string]bool{"$identifier": true}
+			if e.scope != "" {
+				include[bp][scopePath] = true // mayDelete and conflict read it
+			}
 		}
 		if f != nil {
 			for _, ref := range fieldRefs(f) {
@@ -170,9 +173,11 @@ func (e *Engine) repoPlan(ctx context.Context, k Key, st *repoState) (*Changeset
 			have, inPort := cur[id]
 			w := st.wanted[key]
 			switch {
-			case w == nil && inPort:
+			case w == nil && inPort && e.mayDelete(&have):
 				cs.Changes = append(cs.Changes, Change{Op: OpDelete, Blueprint: bp, Identifier: id})
 			case w == nil:
+			case inPort && e.conflict(bp, &have) != nil:
+				return nil, fmt.Errorf("%s: %w", k, e.conflict(bp, &have))
 			case !inPort:
 				ent := w.Entity
 				cs.Changes = append(cs.Changes, Change{Op: OpCreate, Blueprint: bp, Identifier: id, Entity: &ent})
@@ -296,7 +301,7 @@ func (e *Engine) repoArtifactDeletes(ctx context.Context, k Key) (dels []Change,
 			skipped = append(skipped, fmt.Sprintf("resources[%d]", r.Index))
 			continue
 		}
-		q := port.SearchQuery{Rules: []map[string]any{{"property": "$identifier", "operator": "beginsWith", "value": prefix}},
+		q := port.SearchQuery{Rules: append([]map[string]any{{"property": "$identifier", "operator": "beginsWith", "value": prefix}}, e.ownRules()...),
 			Include: []string{"$identifier"}}
 		err := e.port.SearchEntities(ctx, bp, q, func(page []port.Entity) error {
 			for _, ent := range page {

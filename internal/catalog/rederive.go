@@ -389,7 +389,7 @@ func (e *Engine) resolveCompactDeletes(ctx context.Context, bp string, run []Cha
 	if len(want) == 0 {
 		return nil
 	}
-	return e.port.SearchEntities(ctx, bp, port.SearchQuery{Include: []string{"$identifier"}}, func(page []port.Entity) error {
+	return e.port.SearchEntities(ctx, bp, port.SearchQuery{Include: []string{"$identifier"}, Rules: e.readRules()}, func(page []port.Entity) error {
 		for i := range page {
 			if ch := want[idHash(bp, page[i].Identifier)]; ch != nil && ch.Identifier == "" {
 				ch.Identifier = page[i].Identifier

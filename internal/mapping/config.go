@@ -39,6 +39,11 @@ type Config struct {
 	EvalTimeout time.Duration
 
 	Source string // what Parse was given as source
+
+	// Scope is the ownership scope the mapping was parsed for ("" =
+	// unscoped). Every entity then carries it in ScopeProperty, and jq sees
+	// it as $scope (internal/DESIGN.md "Scoped ownership").
+	Scope string
 }
 
 // Resource is one entry of resources[]: a kind, its selectors and its
@@ -157,6 +162,10 @@ func (r *Resource) Fields() Fields {
 				f.Relations = ids
 			}
 		}
+	}
+	if r.cfg != nil && r.cfg.Scope != "" {
+		f.Properties = append(f.Properties, ScopeProperty)
+		sort.Strings(f.Properties)
 	}
 	return f
 }

@@ -2,7 +2,6 @@ package mapping
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 )
 
@@ -50,21 +49,47 @@ const DefaultSource = "built-in default mapping"
 //     date; the default blueprints have no pull time, and a custom mapping
 //     should write `.pull_time | if startswith("0001-01-01") then null else . end`.
 func DefaultYAML(ids BlueprintIDs) string {
+	return DefaultYAMLWith(Options{IDs: ids})
+}
+
+// DefaultYAMLWith is DefaultYAML for a scope: with PrefixIdentifiers,
+// identifiers and relation targets are written as "<scope>:<id>" through
+// $scope, which is also how a custom mapping does it (internal/DESIGN.md
+// "Scoped ownership").
+func DefaultYAMLWith(o Options) string {
 	def := DefaultIDs()
 	bp := func(k Kind) string {
-		id := ids[k]
+		id := o.IDs[k]
 		if id == "" {
 			id = def[k]
 		}
 		b, _ := json.Marshal(id) // a jq string literal
 		return "'" + strings.ReplaceAll(string(b), "'", "''") + "'"
 	}
-	return fmt.Sprintf(defaultTemplate, bp(KindProject), bp(KindUser), bp(KindRepository), bp(KindArtifact))
+	id := func(expr string) string {
+		if o.Scope == "" || !o.PrefixIdentifiers {
+			return expr
+		}
+		// strings: a missing value stays missing instead of becoming "eu:".
+		return "'(" + expr + `) | strings | $scope + ":" + .'`
+	}
+	return strings.NewReplacer(
+		"@PROJECT_BP@", bp(KindProject), "@USER_BP@", bp(KindUser),
+		"@REPOSITORY_BP@", bp(KindRepository), "@ARTIFACT_BP@", bp(KindArtifact),
+		"@PROJECT_ID@", id(".name"), "@USER_ID@", id(".username"), "@REPOSITORY_ID@", id(".name"),
+		"@ARTIFACT_ID@", id(`(.repositoryName | strings) + "@" + (.digest | strings)`),
+		"@PROJECT_REF@", id(".projectName"), "@REPOSITORY_REF@", id(".repositoryName"),
+	).Replace(defaultTemplate)
 }
 
 // Default returns the compiled built-in mapping.
 func Default(ids BlueprintIDs) *Config {
-	c, err := Parse(DefaultYAML(ids), DefaultSource)
+	return DefaultWith(Options{IDs: ids})
+}
+
+// DefaultWith returns the compiled built-in mapping for o.
+func DefaultWith(o Options) *Config {
+	c, err := ParseWith(DefaultYAMLWith(o), DefaultSource, o)
 	if err != nil {
 		panic("mapping: the built-in default mapping does not parse: " + err.Error())
 	}
@@ -83,9 +108,9 @@ resources:
     port:
       entity:
         mappings:
-          identifier: .name
+          identifier: @PROJECT_ID@
           title: .name
-          blueprint: %s
+          blueprint: @PROJECT_BP@
           properties:
             projectId: .project_id
             ownerName: .owner_name
@@ -100,9 +125,9 @@ resources:
     port:
       entity:
         mappings:
-          identifier: .username
+          identifier: @USER_ID@
           title: .username
-          blueprint: %s
+          blueprint: @USER_BP@
           properties:
             userId: .user_id
             username: .username
@@ -118,9 +143,9 @@ resources:
       entity:
         mappings:
           # the full Harbor name "project/repo": unique across projects
-          identifier: .name
+          identifier: @REPOSITORY_ID@
           title: .name
-          blueprint: %s
+          blueprint: @REPOSITORY_BP@
           properties:
             repositoryId: .id
             name: .name
@@ -129,7 +154,7 @@ resources:
             creationTime: .creation_time
             updateTime: .update_time
           relations:
-            project: .projectName
+            project: @PROJECT_REF@
   - kind: artifact
     selector:
       query: "true"
@@ -140,9 +165,9 @@ resources:
         mappings:
           # one digest may live in several repositories: qualify it
           # (| strings: a missing part drops the entity instead of "@sha256:…")
-          identifier: (.repositoryName | strings) + "@" + (.digest | strings)
+          identifier: @ARTIFACT_ID@
           title: .tags[0].name // (.digest | split(":")[1] | .[0:12])
-          blueprint: %s
+          blueprint: @ARTIFACT_BP@
           properties:
             digest: .digest
             tags: '[.tags[]?.name]'
@@ -151,6 +176,6 @@ resources:
             # the first (in practice only) report of the MIME-keyed map, or null
             scanOverview: '[.scan_overview[]?][0]'
           relations:
-            repository: .repositoryName
-            project: .projectName
+            repository: @REPOSITORY_REF@
+            project: @PROJECT_REF@
 `

@@ -251,6 +251,9 @@ func (r *Resource) mapOne(ctx context.Context, in map[string]any, id string) (po
 	if e.Properties == nil {
 		e.Properties = map[string]any{}
 	}
+	if r.cfg != nil && r.cfg.Scope != "" {
+		e.Properties[ScopeProperty] = r.cfg.Scope
+	}
 	if e.Relations == nil {
 		e.Relations = map[string]any{}
 	}

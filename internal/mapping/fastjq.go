@@ -33,8 +33,9 @@ const (
 type fastFn func(in any) ([]any, fastStatus)
 
 // compileFast returns the fast evaluator of q, or nil if q is outside the
-// subset.
-func compileFast(q *gojq.Query) fastFn {
+// subset. vars are the variables bound before q (the prelude's $scope),
+// constants for the whole mapping.
+func compileFast(q *gojq.Query, vars map[string]any) fastFn {
 	if q == nil || q.Meta != nil || len(q.Imports) > 0 || len(q.FuncDefs) > 0 || len(q.Patterns) > 0 {
 		return nil
 	}
@@ -42,9 +43,9 @@ func compileFast(q *gojq.Query) fastFn {
 		if q.Left != nil || q.Right != nil {
 			return nil
 		}
-		return compileTerm(q.Term)
+		return compileTerm(q.Term, vars)
 	}
-	left, right := compileFast(q.Left), compileFast(q.Right)
+	left, right := compileFast(q.Left, vars), compileFast(q.Right, vars)
 	if left == nil || right == nil {
 		return nil
 	}
@@ -120,7 +121,7 @@ func compileFast(q *gojq.Query) fastFn {
 	return nil
 }
 
-func compileTerm(t *gojq.Term) fastFn {
+func compileTerm(t *gojq.Term, vars map[string]any) fastFn {
 	var base fastFn
 	switch t.Type {
 	case gojq.TermTypeIdentity:
@@ -148,7 +149,7 @@ func compileTerm(t *gojq.Term) fastFn {
 			base = func(any) ([]any, fastStatus) { return []any{[]any{}}, fastOK }
 			break
 		}
-		q := compileFast(t.Array.Query)
+		q := compileFast(t.Array.Query, vars)
 		if q == nil {
 			return nil
 		}
@@ -163,11 +164,11 @@ func compileTerm(t *gojq.Term) fastFn {
 			return []any{outs}, fastOK
 		}
 	case gojq.TermTypeQuery:
-		if base = compileFast(t.Query); base == nil {
+		if base = compileFast(t.Query, vars); base == nil {
 			return nil
 		}
 	case gojq.TermTypeFunc:
-		if base = compileFunc(t.Func); base == nil {
+		if base = compileFunc(t.Func, vars); base == nil {
 			return nil
 		}
 	default:
@@ -388,7 +389,10 @@ func literal(t *gojq.Term) (any, bool) {
 	return nil, false
 }
 
-func compileFunc(f *gojq.Func) fastFn {
+func compileFunc(f *gojq.Func, vars map[string]any) fastFn {
+	if v, ok := vars[f.Name]; ok && len(f.Args) == 0 && strings.HasPrefix(f.Name, "$") {
+		return func(any) ([]any, fastStatus) { return []any{v}, fastOK }
+	}
 	switch {
 	case f.Name == "strings" && len(f.Args) == 0:
 		return func(in any) ([]any, fastStatus) {

@@ -37,7 +37,7 @@ func TestFastJQMatchesGojq(t *testing.T) {
 	}
 	covered := 0
 	for i, src := range programs {
-		p, jerr := compileJQ(src)
+		p, jerr := compileJQ(src, "")
 		if jerr != nil {
 			t.Fatalf("program %q does not compile: %s", src, jerr.msg)
 		}

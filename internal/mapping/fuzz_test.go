@@ -296,7 +296,7 @@ func FuzzJQ(f *testing.F) {
 		if len(src) > fuzzMaxJQ {
 			return
 		}
-		p, je := compileJQ(src)
+		p, je := compileJQ(src, "")
 		if (p == nil) == (je == nil) {
 			t.Fatalf("compileJQ(%q) returned program %v and error %v", src, p != nil, je)
 		}

@@ -74,25 +74,25 @@ var alwaysKeys = map[Kind][]string{
 // rootKeysOf analyses which top-level keys of its input a program of the
 // fast subset reads; all is true when it may read the whole input (or is
 // outside the subset).
-func rootKeysOf(q *gojq.Query) (keys []string, all bool) {
+func rootKeysOf(q *gojq.Query, vars map[string]any) (keys []string, all bool) {
 	if q == nil {
 		return nil, false
 	}
-	if compileFast(q) == nil {
+	if compileFast(q, vars) == nil {
 		return nil, true
 	}
 	if q.Term != nil {
-		return termRootKeys(q.Term)
+		return termRootKeys(q.Term, vars)
 	}
-	lk, la := rootKeysOf(q.Left)
+	lk, la := rootKeysOf(q.Left, vars)
 	if q.Op == gojq.OpPipe {
 		return lk, la // the right side reads the left side's outputs
 	}
-	rk, ra := rootKeysOf(q.Right)
+	rk, ra := rootKeysOf(q.Right, vars)
 	return append(lk, rk...), la || ra
 }
 
-func termRootKeys(t *gojq.Term) (keys []string, all bool) {
+func termRootKeys(t *gojq.Term, vars map[string]any) (keys []string, all bool) {
 	switch t.Type {
 	case gojq.TermTypeNull, gojq.TermTypeTrue, gojq.TermTypeFalse, gojq.TermTypeNumber, gojq.TermTypeString:
 		return nil, false
@@ -100,9 +100,13 @@ func termRootKeys(t *gojq.Term) (keys []string, all bool) {
 		if t.Array.Query == nil {
 			return nil, false
 		}
-		return rootKeysOf(t.Array.Query)
+		return rootKeysOf(t.Array.Query, vars)
 	case gojq.TermTypeQuery:
-		return rootKeysOf(t.Query) // suffixes apply to its outputs
+		return rootKeysOf(t.Query, vars) // suffixes apply to its outputs
+	case gojq.TermTypeFunc:
+		if _, isVar := vars[t.Func.Name]; isVar {
+			return nil, false // a bound variable: a constant
+		}
 	case gojq.TermTypeIndex:
 		if name, ok := indexName(t.Index); ok {
 			return []string{name}, false

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -28,8 +29,21 @@ import (
 // gojq itself refuses input/inputs (no WithInputIter), import/include (no
 // module loader), and has no debug, stderr, input_filename or $__loc__ in
 // library mode, so a mapping can read nothing but the item it is given.
+//   - `$scope` is the sync's ownership scope (a string), or null for an
+//     unscoped sync: custom mappings use it to keep identifiers of several
+//     Harbors apart (internal/DESIGN.md "Scoped ownership").
 const prelude = `def fromdateiso8601: _harborport_fromdateiso8601; def fromdate: fromdateiso8601; ` +
 	`def env: {}; {} as $ENV | `
+
+// scopeBinding binds $scope after the prelude: null, or the scope's JSON
+// string.
+func scopeBinding(scope string) string {
+	if scope == "" {
+		return "null as $scope | "
+	}
+	b, _ := json.Marshal(scope) // a Go string: cannot fail
+	return string(b) + " as $scope | "
+}
 
 var compilerOptions = []gojq.CompilerOption{
 	gojq.WithFunction("_harborport_fromdateiso8601", 0, 0, fromdateISO8601),
@@ -56,7 +70,7 @@ type jqError struct {
 	offset    int // byte offset in src of the offending token, -1 if unknown
 }
 
-func compileJQ(src string) (*program, *jqError) {
+func compileJQ(src string, scope string) (*program, *jqError) {
 	text := rewriteSingleQuotes(src)
 	if isBlank(text) {
 		return nil, &jqError{msg: "empty jq expression", offset: -1,
@@ -75,7 +89,7 @@ func compileJQ(src string) (*program, *jqError) {
 		return nil, &jqError{msg: "jq error: import, include and module are not supported", offset: -1,
 			hint: "a mapping can only read the Harbor item it is given; define helpers inline with def"}
 	}
-	full, err := gojq.Parse(prelude + text)
+	full, err := gojq.Parse(prelude + scopeBinding(scope) + text)
 	if err != nil { // cannot happen for a program that parsed alone
 		return nil, &jqError{msg: "jq syntax error: " + err.Error(), offset: -1}
 	}
@@ -90,14 +104,14 @@ func compileJQ(src string) (*program, *jqError) {
 			p.konst, p.value = true, v
 		}
 	} else if p.path = plainPath(q); p.path == nil {
-		p.fast = compileFast(q)
+		p.fast = compileFast(q, scopeVars(scope))
 	}
 	switch {
 	case p.konst:
 	case p.path != nil:
 		p.rootKeys = p.path[:1]
 	default:
-		p.rootKeys, p.rootAll = rootKeysOf(q)
+		p.rootKeys, p.rootAll = rootKeysOf(q, scopeVars(scope))
 	}
 	return p, nil
 }
@@ -320,4 +334,12 @@ func isBlank(s string) bool {
 		}
 	}
 	return true
+}
+
+// scopeVars are the variables the fast path knows (fastjq.go): $scope.
+func scopeVars(scope string) map[string]any {
+	if scope == "" {
+		return map[string]any{"$scope": nil}
+	}
+	return map[string]any{"$scope": scope}
 }

@@ -26,13 +26,40 @@ func Parse(src, source string) (*Config, error) {
 // ParseWithIDs is Parse with the blueprint identifiers that resources
 // without `port` write to.
 func ParseWithIDs(src, source string, ids BlueprintIDs) (*Config, error) {
-	p := &parser{errs: errorList{source: source}, ids: ids}
+	return ParseWith(src, source, Options{IDs: ids})
+}
+
+// Options are what a mapping is parsed for, besides its text.
+type Options struct {
+	// IDs are the blueprints resources without `port` write to (DefaultIDs
+	// if nil).
+	IDs BlueprintIDs
+	// Scope is the sync's ownership scope ("" = unscoped): jq sees it as
+	// $scope, and every entity carries it in ScopeProperty
+	// (internal/DESIGN.md "Scoped ownership").
+	Scope string
+	// PrefixIdentifiers makes the built-in mapping (and resources without
+	// `port`) write "<scope>:" before identifiers and relation targets, so
+	// several Harbors cannot collide. Only with a Scope.
+	PrefixIdentifiers bool
+}
+
+// ParseWith is Parse with options.
+func ParseWith(src, source string, o Options) (*Config, error) {
+	if o.IDs == nil {
+		o.IDs = DefaultIDs()
+	}
+	if err := ValidScope(o.Scope); err != nil {
+		return nil, err
+	}
+	p := &parser{errs: errorList{source: source}, ids: o.IDs, opts: o}
 	cfg := &Config{
 		DeleteDependentEntities:      true,
 		CreateMissingRelatedEntities: true,
 		EnableMergeEntity:            true,
 		EntityDeletionThreshold:      0.9,
 		Source:                       source,
+		Scope:                        o.Scope,
 	}
 	p.cfg = cfg
 	if isBlank(src) {
@@ -71,6 +98,7 @@ type parser struct {
 	cfg      *Config
 	errs     errorList
 	ids      BlueprintIDs
+	opts     Options
 	defaults *Config // built-in mapping, parsed when a resource omits port
 	programs int     // jq expressions compiled so far (see maxPrograms)
 }
@@ -235,7 +263,7 @@ func (p *parser) jq(n *yaml.Node, path string) *program {
 		}
 		return nil
 	}
-	prog, je := compileJQ(n.Value)
+	prog, je := compileJQ(n.Value, p.cfg.Scope)
 	if je != nil {
 		line, col := position(n, je.offset)
 		p.errs.add(line, col, path, je.msg, je.hint)

@@ -99,6 +99,12 @@ func (p *parser) object(n *yaml.Node, kp, field string, relations bool) *mapping
 	for _, kv := range p.pairs(n, kp, nil) {
 		var c *mappingNode
 		cp, cf := join(kp, kv.key), join(field, kv.key)
+		if !relations && kv.key == ScopeProperty && p.cfg.Scope != "" {
+			p.errs.add(kv.val.Line, kv.val.Column, cp, "is the scope mark, which harborport writes itself for a scoped sync",
+				"remove it; every entity of this sync gets "+ScopeProperty+" = $scope")
+			ok = false
+			continue
+		}
 		switch {
 		case relations && kv.val.Kind == yaml.MappingNode:
 			c = p.searchQuery(kv.val, cp, cf)

@@ -55,7 +55,7 @@ func (p *parser) parseResource(n *yaml.Node, i int) *Resource {
 		p.parseSelector(selector, rp+".selector", r, kindOK)
 	}
 	if r.query == nil && selector == nil {
-		r.query, _ = compileJQ("true")
+		r.query, _ = compileJQ("true", "")
 		r.queryLine = n.Line
 	}
 	switch {
@@ -76,7 +76,7 @@ func (p *parser) parseResource(n *yaml.Node, i int) *Resource {
 // re-lined to the resource's line so warnings point into the user's file.
 func (p *parser) useDefaultPort(r *Resource) {
 	if p.defaults == nil {
-		p.defaults = Default(p.ids)
+		p.defaults = DefaultWith(p.opts)
 	}
 	d := p.defaults.KindResources(r.Kind)[0]
 	r.itemsToParseName = "item"
@@ -175,7 +175,7 @@ func (p *parser) parseSelector(n *yaml.Node, sp string, r *Resource, kindOK bool
 		}
 	}
 	if r.query == nil && !hasKey(n, "query") {
-		r.query, _ = compileJQ("true")
+		r.query, _ = compileJQ("true", "")
 		r.queryLine = n.Line
 	}
 	if tagNode != nil && r.Selector.WithTag != nil && !*r.Selector.WithTag {
@@ -231,7 +231,7 @@ func (p *parser) parsePort(n *yaml.Node, pp string, r *Resource) {
 	}
 	if r.itemsToParse != nil && topTransform {
 		if del := deletionPath(r.itemsToParse.src); del != "" {
-			r.itemsToParseTopDelete, _ = compileJQ("del(" + del + ")")
+			r.itemsToParseTopDelete, _ = compileJQ("del("+del+")", p.cfg.Scope)
 		}
 	}
 	if entity == nil {

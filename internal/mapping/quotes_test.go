@@ -40,7 +40,7 @@ func TestSingleQuotedLiteralsEvaluate(t *testing.T) {
 		`.metadata.public == 'false'`:                   true,
 		`if .repo_count > 1 then 'many' else 'few' end`: "many",
 	} {
-		p, je := compileJQ(src)
+		p, je := compileJQ(src, "")
 		if want == nil {
 			if je == nil {
 				t.Errorf("%s: compiled, want an error", src)

@@ -101,7 +101,7 @@ func TestSelectHarborSideSelectors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, _ := compileJQ("true")
+			p, _ := compileJQ("true", "")
 			r := &Resource{Kind: tc.kind, Selector: tc.sel, query: p}
 			if ok, err := r.Select(tc.item(items(t))); ok != tc.want || err != nil {
 				t.Errorf("Select = %v, %v; want %v", ok, err, tc.want)

@@ -76,7 +76,16 @@ func SetDefaultBlueprints(tb testing.TB, ps *portsim.Server) {
 // relations (internal/port/API-NOTES.md "Creating blueprints in stages"), so
 // relation targets always exist.
 func CreateDefaultBlueprints(ctx context.Context, pc *port.Client) error {
-	set := blueprint.Desired(nil)
+	return createBlueprints(ctx, pc, blueprint.Desired(nil))
+}
+
+// CreateScopedBlueprints is CreateDefaultBlueprints with the scope property
+// (blueprint.WithScopeProperty), for scoped syncs.
+func CreateScopedBlueprints(ctx context.Context, pc *port.Client) error {
+	return createBlueprints(ctx, pc, blueprint.WithScopeProperty(blueprint.Desired(nil)))
+}
+
+func createBlueprints(ctx context.Context, pc *port.Client, set blueprint.Set) error {
 	for _, k := range blueprint.Kinds {
 		if _, err := pc.CreateBlueprint(ctx, blueprint.Bare(set[k])); err != nil {
 			return fmt.Errorf("creating blueprint %s: %w", set[k].Identifier, err)
