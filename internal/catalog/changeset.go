@@ -164,6 +164,9 @@ type Changeset struct {
 	// (encoding.go); not stored.
 	repoSizes map[string]int // artifacts listed per repository
 	ownedPer  map[string]int // entities in Port per blueprint
+	// heldDeletes samples the deletes the guards held back (at most 1000),
+	// for checkUnscopedDeletes (scope.go).
+	heldDeletes []Change
 }
 
 // changesetVersion 4: the compact binary form of encoding.go (3 was JSON

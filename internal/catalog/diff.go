@@ -223,6 +223,9 @@ func (d *differ) report() *Report {
 			}
 		}
 	}
+	if len(deletes) > 0 && (d.errs.Count > 0 || float64(len(deletes))/float64(cs.Owned) > cs.Threshold) {
+		cs.heldDeletes = deletes[:min(len(deletes), portSearchMax)]
+	}
 	switch {
 	case len(deletes) == 0:
 	case d.errs.Count > 0:

@@ -200,6 +200,9 @@ func (e *Engine) compute(ctx context.Context, missingOK bool, cp *computeProgres
 	if err := e.checkCreates(ctx, rep.Changeset); err != nil {
 		return nil, err
 	}
+	if err := e.checkUnscopedDeletes(ctx, rep.Changeset); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 

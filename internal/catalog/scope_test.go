@@ -144,6 +144,23 @@ func TestScopedSyncsOfTwoHarbors(t *testing.T) {
 		t.Fatal("B's project beta is gone")
 	}
 
+	// An unscoped sync over the same blueprints would delete both scopes'
+	// entities: its plan fails naming them, with or without the guards
+	// holding the deletes back.
+	for _, src := range []string{"", strings.Replace(mapping.DefaultYAML(mapping.DefaultIDs()), "entityDeletionThreshold: 0.9", "entityDeletionThreshold: 1", 1)} {
+		var eng *Engine
+		if src == "" {
+			eng = a.engine()
+		} else {
+			eng = a.engine(src)
+		}
+		_, err := eng.Compute(context.Background())
+		var unscoped *UnscopedConflictError
+		if !errors.As(err, &unscoped) || !strings.Contains(err.Error(), `scopes "eu", "us"`) {
+			t.Fatalf("unscoped sync: %v", err)
+		}
+	}
+
 	// Mass deletion in A (threshold 50%): project alpha and all under it is
 	// 6 of A's 8 entities, 0.2% of the blueprints' thousands; judged against
 	// A's own, it is blocked.

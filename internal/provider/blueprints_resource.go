@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/harborport/terraform-provider-harborport/internal/blueprint"
+	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 	"github.com/harborport/terraform-provider-harborport/internal/port"
 )
 
@@ -43,6 +45,7 @@ type blueprintsModel struct {
 	Repository     types.Object `tfsdk:"repository"`
 	Artifact       types.Object `tfsdk:"artifact"`
 	DeleteEntities types.Bool   `tfsdk:"delete_entities"`
+	ScopeProperty  types.Bool   `tfsdk:"scope_property"`
 	Identifiers    types.Map    `tfsdk:"identifiers"`
 	Definitions    types.Map    `tfsdk:"definitions"`
 }
@@ -134,6 +137,15 @@ func (r *blueprintsResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					"fails with a clear error while entities exist, so a catalog is never lost by accident. Set it to `true` " +
 					"and apply before destroying.",
 			},
+			"scope_property": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "Whether every blueprint gets the string property `" + mapping.ScopeProperty + "`, which " +
+					"scoped `harborport_sync`s (and listeners) mark their entities with, so several Harbors or several syncs " +
+					"can share these blueprints. Default `false`. Managed and drift-detected like the other properties; " +
+					"turning it off again leaves the property (and the marks) in Port.",
+			},
 			"identifiers": schema.MapAttribute{
 				Computed:    true,
 				ElementType: types.StringType,
@@ -207,6 +219,22 @@ func overrides(ctx context.Context, m blueprintsModel) (o map[blueprint.Kind]blu
 		}
 		o[k] = ov
 	}
+	switch {
+	case m.ScopeProperty.IsUnknown():
+		known = false
+	case m.ScopeProperty.ValueBool():
+		id, p := blueprint.ScopeProperty()
+		for _, k := range blueprint.Kinds {
+			ov := o[k]
+			if ov.ExtraProperties == nil {
+				ov.ExtraProperties = map[string]port.Property{}
+			} else {
+				ov.ExtraProperties = maps.Clone(ov.ExtraProperties)
+			}
+			ov.ExtraProperties[id] = p
+			o[k] = ov
+		}
+	}
 	return o, known, diags
 }
 
@@ -215,6 +243,21 @@ func (r *blueprintsResource) ValidateConfig(ctx context.Context, req resource.Va
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	if m.ScopeProperty.ValueBool() {
+		for _, k := range blueprint.Kinds {
+			obj := m.kindObject(k)
+			if obj.IsNull() || obj.IsUnknown() {
+				continue
+			}
+			var km kindModel
+			resp.Diagnostics.Append(obj.As(ctx, &km, basetypes.ObjectAsOptions{})...)
+			if _, dup := km.ExtraProperties[mapping.ScopeProperty]; dup {
+				p := path.Root(string(k)).AtName("extra_properties").AtMapKey(mapping.ScopeProperty)
+				resp.Diagnostics.AddAttributeError(p, "Invalid Blueprint Override", p.String()+
+					": scope_property = true adds this property itself; remove it from extra_properties.")
+			}
+		}
 	}
 	o, _, diags := overrides(ctx, m)
 	resp.Diagnostics.Append(diags...)
@@ -411,21 +454,40 @@ func (r *blueprintsResource) Read(ctx context.Context, req resource.ReadRequest,
 			return
 		}
 	}
-	desired := blueprint.Desired(o)
-
-	defs := map[blueprint.Kind]string{}
-	missing := 0
+	remotes := map[blueprint.Kind]*port.Blueprint{}
 	for _, k := range blueprint.Kinds {
 		remote, err := client.GetBlueprint(ctx, ids[k])
 		switch {
 		case port.IsNotFound(err):
-			defs[k] = "" // shows as a diff; apply recreates it
-			missing++
 		case err != nil:
 			resp.Diagnostics.AddError("Unable to Read Blueprint", fmt.Sprintf("Reading blueprint %q failed: %s", ids[k], err))
 			return
 		default:
+			remotes[k] = remote
+		}
+	}
+	desired := blueprint.Desired(o)
+	if state.ScopeProperty.IsNull() {
+		// Just imported: the scope property is managed if every blueprint has it.
+		all := len(remotes) == len(blueprint.Kinds)
+		for _, remote := range remotes {
+			_, has := remote.Schema.Properties[mapping.ScopeProperty]
+			all = all && has
+		}
+		state.ScopeProperty = types.BoolValue(all)
+		if all {
+			desired = blueprint.WithScopeProperty(desired)
+		}
+	}
+
+	defs := map[blueprint.Kind]string{}
+	missing := 0
+	for _, k := range blueprint.Kinds {
+		if remote := remotes[k]; remote != nil {
 			defs[k] = blueprint.Canonical(blueprint.Managed(desired[k], *remote))
+		} else {
+			defs[k] = "" // shows as a diff; apply recreates it
+			missing++
 		}
 	}
 	if missing == len(blueprint.Kinds) {

@@ -401,6 +401,8 @@ type providerData struct {
 
 	harbor     *harbor.Client // nil when harbor_url is not set
 	harborInfo *harbor.Info
+
+	syncs syncRegistry // the configuration's harborport_syncs, checked against each other
 }
 
 // harborClient returns the Harbor client, or a diagnostic explaining why there is none.

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -53,6 +54,17 @@ type syncModel struct {
 	PreviewLimit types.Int64  `tfsdk:"preview_limit"`
 	Changes      types.Map    `tfsdk:"changes"`
 	ChangeCounts types.Object `tfsdk:"change_counts"`
+
+	Scope             types.String `tfsdk:"scope"`
+	PrefixIdentifiers types.Bool   `tfsdk:"prefix_identifiers"`
+	AdoptUnscoped     types.Bool   `tfsdk:"adopt_unscoped"`
+}
+
+// sameInputs reports whether a and b compute the same catalog: the mapping
+// and everything that shapes what it writes and owns.
+func (a syncModel) sameInputs(b syncModel) bool {
+	return a.Mapping.Equal(b.Mapping) && a.Blueprints.Equal(b.Blueprints) && a.Scope.Equal(b.Scope) &&
+		a.PrefixIdentifiers.Equal(b.PrefixIdentifiers) && a.AdoptUnscoped.Equal(b.AdoptUnscoped)
 }
 
 // pendingKey holds the changeset computed by the last Read (compact, and
@@ -139,6 +151,32 @@ func (r *syncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Validators:          []validator.Int64{int64validator.Between(0, 1000)},
 				MarkdownDescription: "How many entries `changes` shows at most (0–1000, default 100). The counts are always exact.",
 			},
+			"scope": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Ownership scope, e.g. `eu` or `team-payments`: several syncs (several Harbors, or one Harbor " +
+					"split by project) share the same blueprints, each owning only its scope. Every entity this sync writes is " +
+					"marked with the property `" + mapping.ScopeProperty + "` (add it with `scope_property = true` on " +
+					"`harborport_blueprints`); plans, deletes and `entityDeletionThreshold` see only this scope's entities. " +
+					"Mappings see it as `$scope` in jq. 1–63 letters, digits, `_`, `.`, `-`. Unset: the sync owns every entity " +
+					"of its blueprints. See the guide \"Scoped ownership\".",
+			},
+			"prefix_identifiers": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+				MarkdownDescription: "With `scope`, whether the built-in mapping (and resources without `port`) writes " +
+					"`<scope>:` before identifiers and relation targets (`eu:library/nginx@sha256:…`), so two Harbors cannot " +
+					"collide. Default `true`. Set `false` when one Harbor is split into several scoped syncs, or to scope an " +
+					"existing catalog without changing its identifiers. Custom mappings use `$scope` themselves.",
+			},
+			"adopt_unscoped": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "With `scope`, whether entities without a scope mark that this sync does not produce are " +
+					"deleted (they count as owned). Default `false`: they are left alone and a warning lists them. Set it for " +
+					"the apply that retires an unscoped sync's entities, e.g. after turning on `prefix_identifiers`.",
+			},
 			"changes": schema.MapAttribute{
 				Computed:    true,
 				ElementType: types.StringType,
@@ -199,11 +237,19 @@ func compile(ctx context.Context, m syncModel) (cfg *mapping.Config, ok bool, di
 			return nil, false, diags
 		}
 	}
+	if m.Scope.IsUnknown() || m.PrefixIdentifiers.IsUnknown() {
+		return nil, false, diags
+	}
+	opts := mapping.Options{IDs: ids, Scope: m.Scope.ValueString(), PrefixIdentifiers: m.PrefixIdentifiers.IsNull() || m.PrefixIdentifiers.ValueBool()}
+	if err := mapping.ValidScope(opts.Scope); err != nil {
+		diags.AddAttributeError(path.Root("scope"), "Invalid Scope", err.Error()+".")
+		return nil, false, diags
+	}
 	var err error
 	if m.Mapping.IsNull() {
-		cfg = mapping.Default(ids)
+		cfg = mapping.DefaultWith(opts)
 	} else {
-		cfg, err = mapping.ParseWithIDs(m.Mapping.ValueString(), syncSource, ids)
+		cfg, err = mapping.ParseWith(m.Mapping.ValueString(), syncSource, opts)
 	}
 	if err == nil {
 		_, err = catalog.New(nil, nil, cfg) // ownership and plannability checks
@@ -238,6 +284,14 @@ func (r *syncResource) ValidateConfig(ctx context.Context, req resource.Validate
 	}
 	_, _, diags := compile(ctx, m)
 	resp.Diagnostics.Append(diags...)
+	if m.Scope.IsNull() {
+		for name, v := range map[string]types.Bool{"prefix_identifiers": m.PrefixIdentifiers, "adopt_unscoped": m.AdoptUnscoped} {
+			if !v.IsNull() {
+				resp.Diagnostics.AddAttributeError(path.Root(name), "Scope Required",
+					name+" applies to scoped syncs only: set scope too, or remove "+name+".")
+			}
+		}
+	}
 }
 
 // engine builds the catalog engine for m's mapping.
@@ -261,7 +315,7 @@ func (r *syncResource) engine(ctx context.Context, m syncModel) (*catalog.Engine
 		diags.AddAttributeError(path.Root("mapping"), "Invalid Mapping", err.Error())
 		return nil, diags
 	}
-	return eng.WithProgress(tflogProgress(ctx)), diags
+	return eng.WithProgress(tflogProgress(ctx)).AdoptUnscoped(m.AdoptUnscoped.ValueBool()), diags
 }
 
 // tflogProgress forwards the engine's progress lines to tflog at INFO, so
@@ -286,9 +340,25 @@ func compute(ctx context.Context, eng *catalog.Engine, preview bool) (*catalog.R
 	} else {
 		rep, err = eng.Compute(ctx)
 	}
-	if err != nil {
+	var conflict *catalog.ScopeConflictError
+	var unscoped *catalog.UnscopedConflictError
+	switch {
+	case errors.As(err, &conflict):
+		diags.AddAttributeError(path.Root("scope"), "Entities Owned by Another Scope", err.Error()+".")
+		return nil, diags
+	case errors.As(err, &unscoped):
+		diags.AddAttributeError(path.Root("scope"), "Syncs Share Blueprints", err.Error()+".")
+		return nil, diags
+	case err != nil:
 		diags.AddError("Unable to Compute the Catalog Changes", err.Error())
 		return nil, diags
+	}
+	if u := rep.Unclaimed; u.Count > 0 {
+		diags.AddWarning("Unscoped Entities Left Alone",
+			fmt.Sprintf("%d entities in this sync's blueprints carry no scope mark and are not produced by this sync (scope %q); "+
+				"they are left alone. They may belong to a sync that is not scoped yet. If they are what an unscoped sync "+
+				"this one replaces left behind, set adopt_unscoped = true for one apply to delete them. First ones:\n  %s",
+				u.Count, eng.Scope(), strings.Join(u.Examples, "\n  ")))
 	}
 	if rep.Warnings.Count > 0 {
 		diags.AddWarning("Mapping Warnings",
@@ -423,6 +493,13 @@ func (r *syncResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	if st.PreviewLimit.IsNull() {
 		st.PreviewLimit = types.Int64Value(100)
 	}
+	// States written before these attributes existed: their defaults.
+	if st.PrefixIdentifiers.IsNull() {
+		st.PrefixIdentifiers = types.BoolValue(true)
+	}
+	if st.AdoptUnscoped.IsNull() {
+		st.AdoptUnscoped = types.BoolValue(false)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &st)...)
 }
 
@@ -444,7 +521,11 @@ func (r *syncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		}
 	}
 
-	if prior == nil || !plan.Mapping.Equal(prior.Mapping) || !plan.Blueprints.Equal(prior.Blueprints) {
+	resp.Diagnostics.Append(r.register(ctx, plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if prior == nil || !plan.sameInputs(*prior) {
 		// New or re-mapped: what apply does depends on live data read at
 		// apply time, so the values are unknown; a warning previews them.
 		plan.Changes = types.MapUnknown(types.StringType)
@@ -736,4 +817,23 @@ func (r *syncResource) ImportState(ctx context.Context, req resource.ImportState
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("preview_limit"), int64(100))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("changes"), changesValue(nil))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("change_counts"), countsValue(catalog.Counts{}, 0))...)
+}
+
+// register checks plan against the other harborport_syncs of the
+// configuration (sync_registry.go). Unknown inputs are checked at apply.
+func (r *syncResource) register(ctx context.Context, plan syncModel) diag.Diagnostics {
+	if r.data == nil {
+		return nil
+	}
+	cfg, ok, diags := compile(ctx, plan)
+	if !ok || diags.HasError() {
+		return nil // ValidateConfig reports mapping errors
+	}
+	bps, _ := cfg.Blueprints()
+	identity, _ := json.Marshal([]any{plan.Scope.ValueString(), plan.PrefixIdentifiers.ValueBool(), plan.Mapping.ValueString(),
+		plan.Blueprints.String()})
+	if err := r.data.syncs.register(string(identity), syncInfo{scope: plan.Scope.ValueString(), blueprints: bps}); err != nil {
+		diags.AddAttributeError(path.Root("scope"), "Syncs Share Blueprints", err.Error()+".")
+	}
+	return diags
 }

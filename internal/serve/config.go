@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 )
 
 // Options is the listener's configuration once flags and environment are read.
@@ -38,6 +40,12 @@ type Options struct {
 
 	// WebhookSecretPrevious is accepted beside WebhookSecret during a rotation.
 	WebhookSecretPrevious string
+
+	// Scope and PrefixIdentifiers are harborport_sync's scope and
+	// prefix_identifiers: the listener writes within the same scope
+	// (internal/DESIGN.md "Scoped ownership").
+	Scope             string
+	PrefixIdentifiers bool
 
 	HarborURL, HarborUsername, HarborPassword, HarborCACertificate string
 	HarborInsecure                                                 bool
@@ -63,6 +71,8 @@ var (
 	fLogLevel    = setting{"log-level", "HARBORPORT_LOG_LEVEL"}
 	fAuditPoll   = setting{"audit-poll-interval", "HARBORPORT_AUDIT_POLL_INTERVAL"}
 	fPolicyName  = setting{"webhook-policy-name", "HARBORPORT_WEBHOOK_POLICY_NAME"}
+	fScope       = setting{"scope", "HARBORPORT_SCOPE"}
+	fPrefixIDs   = setting{"prefix-identifiers", "HARBORPORT_PREFIX_IDENTIFIERS"}
 )
 
 // Parse reads args (after "serve") with getenv as the fallback for every
@@ -94,6 +104,10 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Options
 	fs.StringVar(&auditPoll, fAuditPoll.flag, env(fAuditPoll, "10s"), "poll Harbor's audit log this often for the changes webhooks do not report; 0 = off "+envNote(fAuditPoll))
 	fs.StringVar(&o.WebhookPolicyName, fPolicyName.flag, env(fPolicyName, "harborport"),
 		"harborport_webhook's policy name: projects without an enabled policy of this name are reported "+envNote(fPolicyName))
+	var prefixIDs string
+	fs.StringVar(&o.Scope, fScope.flag, env(fScope, ""), "ownership scope: the same as harborport_sync's scope; unset = unscoped "+envNote(fScope))
+	fs.StringVar(&prefixIDs, fPrefixIDs.flag, env(fPrefixIDs, "true"),
+		"with --scope: the same as harborport_sync's prefix_identifiers (true or false) "+envNote(fPrefixIDs))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, errFlagHelp
@@ -132,6 +146,12 @@ func Parse(args []string, getenv func(string) string, stderr io.Writer) (Options
 		}
 	} else if o.AuditPollInterval > 0 && o.AuditPollInterval < time.Second {
 		bad(fAuditPoll, "%s is shorter than a second; every poll is a request to Harbor, so use seconds or minutes", o.AuditPollInterval)
+	}
+	if err := mapping.ValidScope(o.Scope); err != nil {
+		bad(fScope, "%s; it must equal harborport_sync's scope", err)
+	}
+	if o.PrefixIdentifiers, err = strconv.ParseBool(prefixIDs); err != nil {
+		bad(fPrefixIDs, "%q is not true or false", prefixIDs)
 	}
 	if strings.TrimSpace(o.WebhookPolicyName) == "" {
 		bad(fPolicyName, "is empty; it is harborport_webhook's name (default harborport)")

@@ -70,13 +70,14 @@ var _ retryablehttp.LeveledLogger = slogLeveled{}
 // Run builds the clients and the engine, checks credentials, and serves.
 // ready, if not nil, receives the listening address once accepting.
 func Run(ctx context.Context, o Options, log *slog.Logger, ready func(addr string)) error {
-	m := mapping.Default(mapping.DefaultIDs())
+	opts := mapping.Options{Scope: o.Scope, PrefixIdentifiers: o.PrefixIdentifiers}
+	m := mapping.DefaultWith(opts)
 	if o.MappingFile != "" {
 		src, err := os.ReadFile(o.MappingFile)
 		if err != nil {
 			return fmt.Errorf("--mapping: %w", err)
 		}
-		if m, err = mapping.Parse(string(src), o.MappingFile); err != nil {
+		if m, err = mapping.ParseWith(string(src), o.MappingFile, opts); err != nil {
 			return fmt.Errorf("--mapping: %w", err)
 		}
 	}
@@ -129,8 +130,9 @@ func Run(ctx context.Context, o Options, log *slog.Logger, ready func(addr strin
 		}
 		cs, res, err := eng.Reconcile(ctx, k)
 		var itemErr *mapping.ItemError
-		if errors.As(err, &itemErr) {
-			return listener.Permanent(err) // the mapping must change; retrying cannot help
+		var conflict *catalog.ScopeConflictError
+		if errors.As(err, &itemErr) || errors.As(err, &conflict) {
+			return listener.Permanent(err) // the mapping or scope must change; retrying cannot help
 		}
 		if err == nil && !cs.Empty() {
 			log.Info("port updated", "key", k.String(), "created", res.Created, "updated", res.Updated, "deleted", res.Deleted)
@@ -187,7 +189,7 @@ func Run(ctx context.Context, o Options, log *slog.Logger, ready func(addr strin
 		return lerr
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "tls", o.TLSCert != "", "harbor", hc.BaseURL(), "harbor_version", info.Version,
-		"port", o.PortBaseURL, "blueprints", strings.Join(eng.Owned(), ","), "version", version.Version)
+		"port", o.PortBaseURL, "blueprints", strings.Join(eng.Owned(), ","), "scope", eng.Scope(), "version", version.Version)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
