@@ -376,6 +376,10 @@ func compute(ctx context.Context, eng *catalog.Engine, preview bool) (*catalog.R
 	return rep, diags
 }
 
+// ownershipConflicts are the summaries of compute errors that come from the
+// configuration (scopes), so a preview raises them instead of warning.
+var ownershipConflicts = map[string]bool{"Entities Owned by Another Scope": true, "Syncs Share Blueprints": true}
+
 // blocked is the error for a changeset whose deletes the threshold blocked.
 func blocked(cs *catalog.Changeset) diag.Diagnostics {
 	if cs == nil {
@@ -582,6 +586,11 @@ func (r *syncResource) livePreview(ctx context.Context, plan syncModel, resp *re
 	}
 	rep, diags := compute(ctx, eng, true)
 	if diags.HasError() {
+		if first := diags.Errors()[0]; ownershipConflicts[first.Summary()] {
+			// Configuration, not timing: apply would meet it again.
+			resp.Diagnostics.Append(diags...)
+			return
+		}
 		// Not fatal: apply computes again, and reports the error then if it persists.
 		resp.Diagnostics.AddWarning("Catalog Sync Preview Unavailable", diags.Errors()[0].Detail())
 		return
