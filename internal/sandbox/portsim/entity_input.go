@@ -46,7 +46,7 @@ func parseEntityInput(path string, raw map[string]any, patch bool) (*entityInput
 		if patch {
 			return nil, invalid("%s/identifier must be string, got object", path)
 		}
-		if _, err := compileQuery(path+"/identifier", id, identifierQueryOps); err != nil {
+		if _, err := compileQuery(path+"/identifier", id, identifierQuery); err != nil {
 			return nil, err
 		}
 		in.idQuery = id
@@ -135,7 +135,7 @@ func parseEntityInput(path string, raw map[string]any, patch bool) (*entityInput
 					}
 				}
 			case map[string]any:
-				if _, err := compileQuery(rp, t, relationQueryOps); err != nil {
+				if _, err := compileQuery(rp, t, relationQuery); err != nil {
 					return nil, err
 				}
 			default:

@@ -27,7 +27,10 @@ func (s *Server) writeEntity(bp *bpRec, in *entityInput, o writeOpts, path strin
 	bpID := bp.spec.id
 	id := in.id
 	if in.idQuery != nil {
-		q, err := compileQuery(path+"/identifier", in.idQuery, identifierQueryOps)
+		q, err := compileQuery(path+"/identifier", in.idQuery, identifierQuery)
+		if err == nil {
+			err = q.check(bp)
+		}
 		if err != nil {
 			return nil, false, err
 		}
@@ -124,7 +127,7 @@ func (s *Server) generateID() string {
 // matchIn returns up to limit identifiers of bp matching q, in order.
 func (s *Server) matchIn(bp *bpRec, q *group, limit int) []string {
 	var out []string
-	x := &evalCtx{bp: bp}
+	x := &evalCtx{st: s.st, bp: bp}
 	ids, direct := q.identifierCandidates()
 	if !direct {
 		ids = bp.idx.ids(bp.ents)
@@ -264,7 +267,11 @@ func (s *Server) checkRelValue(bp *bpRec, path, key string, v any, createMissing
 		}
 		ids = relIDs(t)
 	case map[string]any:
-		q, err := compileQuery(path, t, relationQueryOps)
+		q, err := compileQuery(path, t, relationQuery)
+		if err == nil {
+			// The query runs against the relation's target blueprint.
+			err = q.check(tb)
+		}
 		if err != nil {
 			return nil, nil, err
 		}

@@ -9,32 +9,60 @@ import (
 	"time"
 )
 
-// Search rules (internal/port/API-NOTES.md "Search"; spec schema def-7, def-5,
-// def-6).
+// Search rules (internal/port/API-NOTES.md "Search"; spec schemas def-7 for
+// searches, def-5 / def-6 for search queries in identifiers and relations).
+//
+// A query is checked in two steps: compileQuery checks its shape
+// against the route schema (no blueprint needed), and group.check binds every
+// rule to the blueprint it runs against (query_check.go): the property or
+// relation must exist and the operator and value must suit its type.
 
 type opSet []string
 
-// Operators allowed in "map by property" identifiers and relation queries
-// (spec def-5 / def-6; internal/port/API-NOTES.md
-// "Search queries in identifiers and relations").
+// querySchema is the schema a query is validated against.
+type querySchema struct {
+	ops opSet
+	// mapping: def-5 / def-6 (identifier and relation queries), whose rules
+	// are property rules with narrower value types.
+	mapping bool
+}
+
 var (
-	identifierQueryOps = opSet{"=", "in", "containsAny", "contains"}
-	relationQueryOps   = identifierQueryOps
-	searchOps          = opSet{"=", "!=", "<", "<=", ">", ">=", "between", "notBetween", "contains", "containsAny",
+	// Operators allowed in "map by property" identifiers and relation queries
+	// (spec def-5 / def-6; internal/port/API-NOTES.md
+	// "Search queries in identifiers and relations").
+	mappingOps = opSet{"=", "in", "containsAny", "contains"}
+	searchOps  = opSet{"=", "!=", "<", "<=", ">", ">=", "between", "notBetween", "contains", "containsAny",
 		"doesNotContains", "beginsWith", "doesNotBeginsWith", "endsWith", "doesNotEndsWith", "in", "notIn",
 		"isEmpty", "isNotEmpty"}
 	// Valid in Port (def-7) but not simulated: rejected with a message saying so.
 	unimplementedOps = opSet{"isExpired", "isNotExpired", "matchAny", "relatedTo"}
+
+	identifierQuery = querySchema{ops: mappingOps, mapping: true}
+	relationQuery   = querySchema{ops: mappingOps, mapping: true}
+	searchQuery     = querySchema{ops: searchOps}
+)
+
+// Operator families of def-7's rule variants.
+var (
+	stringRuleOps = opSet{"=", "!=", "containsAny", "contains", "doesNotContains", "beginsWith", "doesNotBeginsWith",
+		"endsWith", "doesNotEndsWith", "in", "notIn"}
+	numberRuleOps = opSet{"<", "<=", ">", ">="}
+	emptyRuleOps  = opSet{"isEmpty", "isNotEmpty"}
 )
 
 var metaProps = []string{"$identifier", "$title", "$icon", "$team", "$blueprint", "$createdAt", "$updatedAt", "$createdBy", "$updatedBy"}
 
 type evalCtx struct {
+	st *store // resolves relation targets' titles
 	bp *bpRec
 	e  *entity
 }
 
-type cond interface{ match(x *evalCtx) bool }
+type cond interface {
+	match(x *evalCtx) bool
+	check(bp *bpRec) error
+}
 
 type group struct {
 	and   bool
@@ -51,19 +79,23 @@ func (g *group) match(x *evalCtx) bool {
 }
 
 type rule struct {
-	prop     string
+	path     string // where the rule is in the request, for errors
+	prop     string // property form: a property or meta-property
+	rel      string // relation form: a relation identifier
+	target   string // relation form: "$identifier" (default) or "$title"
 	op       string
 	val      any
-	from, to time.Time // between / notBetween / date "="
-	dateRule bool
+	from, to time.Time // between / notBetween
+	mapping  bool      // from an identifier or relation query (def-5 / def-6)
 }
 
-// compileQuery validates {combinator, rules} at path and compiles it.
-func compileQuery(path string, q map[string]any, ops opSet) (*group, error) {
-	return compileQueryAt(path, q, ops, time.Now())
+// compileQuery validates {combinator, rules} at path against the route
+// schema and compiles it; check binds it to a blueprint.
+func compileQuery(path string, q map[string]any, sch querySchema) (*group, error) {
+	return compileQueryAt(path, q, sch, time.Now())
 }
 
-func compileQueryAt(path string, q map[string]any, ops opSet, now time.Time) (*group, error) {
+func compileQueryAt(path string, q map[string]any, sch querySchema, now time.Time) (*group, error) {
 	if err := onlyKeys(path, q, "combinator", "rules"); err != nil {
 		return nil, err
 	}
@@ -82,6 +114,9 @@ func compileQueryAt(path string, q map[string]any, ops opSet, now time.Time) (*g
 	if !isArr {
 		return nil, invalid("%s/rules must be array, got %s", path, jsonType(rv))
 	}
+	// Neither the schema nor the docs bound the nesting depth or require a
+	// non-empty rules array, so neither does the simulator: an empty "and"
+	// matches every entity and an empty "or" none (INFERRED).
 	g := &group{and: comb == "and"}
 	for i, item := range arr {
 		rp := path + "/rules/" + strconv.Itoa(i)
@@ -90,14 +125,14 @@ func compileQueryAt(path string, q map[string]any, ops opSet, now time.Time) (*g
 			return nil, invalid("%s must be object, got %s", rp, jsonType(item))
 		}
 		if _, nested := m["combinator"]; nested {
-			sub, err := compileQueryAt(rp, m, ops, now)
+			sub, err := compileQueryAt(rp, m, sch, now)
 			if err != nil {
 				return nil, err
 			}
 			g.rules = append(g.rules, sub)
 			continue
 		}
-		r, err := compileRule(rp, m, ops, now)
+		r, err := compileRule(rp, m, sch, now)
 		if err != nil {
 			return nil, err
 		}
@@ -106,51 +141,89 @@ func compileQueryAt(path string, q map[string]any, ops opSet, now time.Time) (*g
 	return g, nil
 }
 
-func compileRule(path string, m map[string]any, ops opSet, now time.Time) (*rule, error) {
+func compileRule(path string, m map[string]any, sch querySchema, now time.Time) (*rule, error) {
 	op, err := requiredString(path, m, "operator")
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(ops, op) {
+	if !slices.Contains(sch.ops, op) {
 		// Say so when a full-search operator is merely not simulated.
-		if slices.Contains(unimplementedOps, op) && len(ops) == len(searchOps) {
-			return nil, invalid("%s/operator %q is valid in Port but not implemented by portsim (supported: %s)", path, op, strings.Join(ops, " "))
+		if slices.Contains(unimplementedOps, op) && !sch.mapping {
+			return nil, invalid("%s/operator %q is valid in Port but not implemented by portsim (supported: %s)", path, op, strings.Join(sch.ops, " "))
 		}
-		return nil, invalid("%s/operator must be equal to one of the allowed values: %s (got %q)", path, strings.Join(ops, " "), op)
+		return nil, invalid("%s/operator must be equal to one of the allowed values: %s (got %q)", path, strings.Join(sch.ops, " "), op)
 	}
-	pv, present := m["property"]
-	if !present {
-		return nil, invalid("%s must have required property 'property'", path)
-	}
-	prop, isStr := pv.(string)
-	if !isStr {
-		return nil, invalid("%s/property must be string (user-context properties are not implemented by portsim), got %s", path, jsonType(pv))
-	}
-	if strings.HasPrefix(prop, "$") && !slices.Contains(metaProps, prop) {
-		return nil, invalid("%s/property %q is not a meta-property portsim knows (known: %s)", path, prop, strings.Join(metaProps, " "))
-	}
-	r := &rule{prop: prop, op: op}
-	val, hasVal := m["value"]
-	switch op {
-	case "isEmpty", "isNotEmpty":
-		if err := onlyKeys(path, m, "property", "operator"); err != nil {
+	r := &rule{path: path, op: op, mapping: sch.mapping}
+	empty := slices.Contains(emptyRuleOps, op)
+	_, hasRel := m["relation"]
+	switch {
+	case hasRel && !sch.mapping && (empty || slices.Contains(stringRuleOps, op)):
+		// The relation form of def-7's String Rule and Empty Rule:
+		// {relation, targetProperty?, operator, value}.
+		keys := []string{"relation", "targetProperty", "operator", "value"}
+		if empty {
+			keys = keys[:3]
+		}
+		if err := onlyKeys(path, m, keys...); err != nil {
 			return nil, err
 		}
+		if r.rel, err = requiredString(path, m, "relation"); err != nil {
+			return nil, err
+		}
+		r.target = "$identifier"
+		if t, present, err := optString(path, m, "targetProperty"); err != nil {
+			return nil, err
+		} else if present {
+			if t != "$identifier" && t != "$title" {
+				return nil, invalid("%s/targetProperty must be equal to one of the allowed values: $title, $identifier (got %q)", path, t)
+			}
+			r.target = t
+		}
+	default:
+		keys := []string{"property", "operator", "value"}
+		if empty {
+			keys = keys[:2]
+		}
+		if err := onlyKeys(path, m, keys...); err != nil {
+			return nil, err
+		}
+		pv, present := m["property"]
+		if !present {
+			return nil, invalid("%s must have required property 'property'", path)
+		}
+		prop, isStr := pv.(string)
+		if !isStr {
+			if _, isObj := pv.(map[string]any); isObj && !sch.mapping {
+				return nil, invalid("%s/property: user-context properties ({context, property}) are valid in Port but not implemented by portsim; name a property", path)
+			}
+			return nil, invalid("%s/property must be string, got %s", path, jsonType(pv))
+		}
+		if strings.HasPrefix(prop, "$") && !slices.Contains(metaProps, prop) {
+			return nil, invalid("%s/property %q is not a meta-property portsim knows (known: %s)", path, prop, strings.Join(metaProps, " "))
+		}
+		r.prop = prop
+	}
+	if empty {
 		return r, nil
 	}
-	if err := onlyKeys(path, m, "property", "operator", "value"); err != nil {
-		return nil, err
-	}
+	val, hasVal := m["value"]
 	if !hasVal {
 		return nil, invalid("%s must have required property 'value'", path)
 	}
 	r.val = val
-	switch op {
-	case "in", "notIn", "containsAny":
-		if _, isArr := val.([]any); !isArr {
-			return nil, invalid("%s/value must be array for operator %q, got %s", path, op, jsonType(val))
+	if obj, isObj := val.(map[string]any); isObj {
+		if _, ctx := obj["context"]; ctx && !sch.mapping {
+			return nil, invalid("%s/value: user-context values ({context, property}) are valid in Port but not implemented by portsim; send the value itself", path)
 		}
-	case "<", "<=", ">", ">=":
+	}
+	if sch.mapping {
+		return r, r.mappingValue()
+	}
+	switch {
+	case op == "between" || op == "notBetween":
+		return r, r.dateRange(val, now)
+	case slices.Contains(numberRuleOps, op):
+		// Number Rule: a number or a date-time string.
 		switch v := val.(type) {
 		case float64:
 		case string:
@@ -160,37 +233,78 @@ func compileRule(path string, m map[string]any, ops opSet, now time.Time) (*rule
 		default:
 			return nil, invalid("%s/value must be number or date-time for operator %q, got %s", path, op, jsonType(val))
 		}
-	case "between", "notBetween":
-		if err := r.dateRange(path, val, now); err != nil {
-			return nil, err
-		}
-	case "=":
-		if obj, isObj := val.(map[string]any); isObj {
-			if err := r.dateRange(path, obj, now); err != nil {
-				return nil, err
-			}
-		}
-	case "contains", "doesNotContains", "beginsWith", "doesNotBeginsWith", "endsWith", "doesNotEndsWith":
+	case op == "in" || op == "notIn" || op == "containsAny":
+		// The docs give these a list of strings (https://docs.port.io/search-and-query/operators/comparison-operators).
+		return r, stringArray(path, op, val)
+	case op == "=" || op == "!=":
 		switch val.(type) {
-		case string:
-		case []any:
-			if op != "contains" {
-				return nil, invalid("%s/value must be string for operator %q, got array", path, op)
+		case nil, string, float64, bool, []any:
+			// An array is a valid String Rule value; check says which
+			// property types take it (none do for = and !=).
+			if arr, isArr := val.([]any); isArr {
+				return r, stringArray(path, op, arr)
 			}
-		default:
+		case map[string]any:
+			// The Date Rule lists "=" with {from, to} / {preset}, but the docs
+			// say "=" takes only an ISO 8601 string and ranges and presets need
+			// between / notBetween (https://docs.port.io/search-and-query/operators/comparison-operators,
+			// "DateTime format support"): the stricter reading.
+			return nil, invalid("%s/value: operator %q takes a date-time string, not a date range or preset; use between or notBetween", path, op)
+		}
+	default: // contains, doesNotContains, beginsWith, ... : one string
+		if _, isStr := val.(string); !isStr {
 			return nil, invalid("%s/value must be string for operator %q, got %s", path, op, jsonType(val))
 		}
 	}
 	return r, nil
 }
 
+// mappingValue checks a def-5 / def-6 rule's value: "=" takes a string, a
+// number or null; "in" and "containsAny" a list of strings; "contains" a
+// string, a list of strings or null.
+func (r *rule) mappingValue() error {
+	switch r.op {
+	case "=":
+		switch r.val.(type) {
+		case nil, string, float64:
+			return nil
+		}
+		return invalid("%s/value must be string, number or null for operator %q, got %s", r.path, r.op, jsonType(r.val))
+	case "contains":
+		switch r.val.(type) {
+		case nil, string:
+			return nil
+		}
+		if _, isArr := r.val.([]any); !isArr {
+			return invalid("%s/value must be string, array of strings or null for operator %q, got %s", r.path, r.op, jsonType(r.val))
+		}
+	}
+	return stringArray(r.path, r.op, r.val)
+}
+
+func stringArray(path, op string, val any) error {
+	arr, isArr := val.([]any)
+	if !isArr {
+		return invalid("%s/value must be array of strings for operator %q, got %s", path, op, jsonType(val))
+	}
+	for i, x := range arr {
+		if _, isStr := x.(string); !isStr {
+			return invalid("%s/value/%d must be string, got %s (%s)", path, i, jsonType(x), describe(x))
+		}
+	}
+	return nil
+}
+
 // dateRange reads a Date Rule value: {from, to} or {preset} (spec def-7).
-func (r *rule) dateRange(path string, val any, now time.Time) error {
+func (r *rule) dateRange(val any, now time.Time) error {
+	path := r.path
 	obj, isObj := val.(map[string]any)
 	if !isObj {
 		return invalid("%s/value must be object ({from, to} or {preset}) for operator %q, got %s", path, r.op, jsonType(val))
 	}
-	r.dateRule = true
+	if err := onlyKeys(path+"/value", obj, "from", "to", "preset"); err != nil {
+		return err
+	}
 	if p, has := obj["preset"]; has {
 		preset, _ := p.(string)
 		day := now.Truncate(24 * time.Hour)
@@ -239,10 +353,37 @@ func (r *rule) dateRange(path string, val any, now time.Time) error {
 	return err
 }
 
-// lookup returns the value a rule property names, and whether it is set.
-func lookup(x *evalCtx, prop string) any {
+// lookup returns the value a rule names (nil when unset): a meta-property,
+// a property, or a relation's targets (their identifiers, or their titles).
+func (r *rule) lookup(x *evalCtx) any {
 	e := x.e
-	switch prop {
+	if r.rel != "" {
+		v := e.rels[r.rel]
+		if r.target != "$title" || v == nil {
+			return v
+		}
+		target := x.bp.spec.relations[r.rel].target
+		title := func(id any) any {
+			s, _ := id.(string)
+			if tb := x.st.bps[target]; tb != nil {
+				if te := tb.ents[s]; te != nil && te.title != nil {
+					return *te.title
+				}
+			}
+			return nil
+		}
+		if ids, many := v.([]any); many {
+			out := make([]any, 0, len(ids))
+			for _, id := range ids {
+				if t := title(id); t != nil {
+					out = append(out, t)
+				}
+			}
+			return out
+		}
+		return title(v)
+	}
+	switch r.prop {
 	case "$identifier":
 		return e.id
 	case "$title":
@@ -272,45 +413,31 @@ func lookup(x *evalCtx, prop string) any {
 	case "$updatedBy":
 		return e.updatedBy
 	}
-	if v, has := e.props[prop]; has {
-		return v
-	}
-	if v, has := e.rels[prop]; has {
-		return v
-	}
-	return nil
+	return e.props[r.prop]
 }
 
 func (r *rule) match(x *evalCtx) bool {
-	v := lookup(x, r.prop)
+	v := r.lookup(x)
+	equal := func(e any) bool { return valueEqual(e, r.val) }
 	switch r.op {
 	case "isEmpty":
 		return isEmpty(v)
 	case "isNotEmpty":
 		return !isEmpty(v)
 	case "=":
-		if r.dateRule {
-			return inRange(v, r.from, r.to)
-		}
-		return anyElem(v, func(e any) bool { return jsonEqual(e, r.val) }) || jsonEqual(v, r.val)
+		return valueEqual(v, r.val) || anyElem(v, equal)
 	case "!=":
-		return !(anyElem(v, func(e any) bool { return jsonEqual(e, r.val) }) || jsonEqual(v, r.val))
+		return !valueEqual(v, r.val) && !anyElem(v, equal)
 	case "in":
 		return anyElem(v, func(e any) bool { return member(e, r.val) })
 	case "notIn":
 		return !anyElem(v, func(e any) bool { return member(e, r.val) })
 	case "containsAny":
-		return anyElem(v, func(e any) bool {
-			qs, _ := r.val.([]any)
-			for _, q := range qs {
-				if strOp(e, q, strings.Contains) {
-					return true
-				}
-			}
-			return false
-		})
+		// "checks if any of the specified strings exist in the target array"
+		// (https://docs.port.io/search-and-query/operators/comparison-operators).
+		return anyElem(v, func(e any) bool { return member(e, r.val) })
 	case "contains":
-		qs, isArr := r.val.([]any)
+		qs, isArr := r.val.([]any) // a list only in identifier and relation queries
 		if !isArr {
 			qs = []any{r.val}
 		}
@@ -371,7 +498,7 @@ func anyElem(v any, f func(any) bool) bool {
 func member(e any, list any) bool {
 	qs, _ := list.([]any)
 	for _, q := range qs {
-		if jsonEqual(e, q) {
+		if valueEqual(e, q) {
 			return true
 		}
 	}
@@ -385,6 +512,22 @@ func strOp(e, q any, f func(string, string) bool) bool {
 }
 
 func jsonEqual(a, b any) bool { return reflect.DeepEqual(a, b) }
+
+// valueEqual is JSON equality, except that two date-time strings are equal
+// when they name the same instant ("…:06Z" and "…:06.000Z").
+func valueEqual(a, b any) bool {
+	if jsonEqual(a, b) {
+		return true
+	}
+	as, aok := a.(string)
+	bs, bok := b.(string)
+	if !aok || !bok {
+		return false
+	}
+	at, err1 := time.Parse(time.RFC3339Nano, as)
+	bt, err2 := time.Parse(time.RFC3339Nano, bs)
+	return err1 == nil && err2 == nil && at.Equal(bt)
+}
 
 func isEmpty(v any) bool {
 	switch t := v.(type) {
@@ -445,7 +588,7 @@ func (g *group) identifierCandidates() ([]string, bool) {
 	}
 	for _, c := range g.rules {
 		r, isRule := c.(*rule)
-		if !isRule || r.prop != "$identifier" || r.dateRule {
+		if !isRule || r.prop != "$identifier" {
 			continue
 		}
 		switch r.op {

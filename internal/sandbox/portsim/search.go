@@ -135,7 +135,7 @@ func (s *Server) searchBlueprint(c *call) (int, any, error) {
 	if qv, present, err := optObject("body", body, "query"); err != nil {
 		return 0, nil, err
 	} else if present {
-		if q, err = compileQueryAt("body/query", qv, searchOps, c.now); err != nil {
+		if q, err = compileQueryAt("body/query", qv, searchQuery, c.now); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -182,6 +182,11 @@ func (s *Server) searchBlueprint(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	if q != nil {
+		if err := q.check(bp); err != nil {
+			return 0, nil, err
+		}
+	}
 	after := ""
 	if hasFrom {
 		if after, err = decodeCursor(bp.spec.id, from); err != nil {
@@ -200,7 +205,7 @@ func (s *Server) searchBlueprint(c *call) (int, any, error) {
 		}
 	}
 	out := []any{}
-	x := &evalCtx{bp: bp}
+	x := &evalCtx{st: s.st, bp: bp}
 	last, more := "", false
 	for _, id := range ids[start:] {
 		e := bp.ents[id]
@@ -227,6 +232,13 @@ func (s *Server) searchBlueprint(c *call) (int, any, error) {
 
 // searchGlobal: POST /v1/entities/search. Body {combinator, rules}
 // (additionalProperties false); no paging; include/exclude as query params.
+//
+// The query is bound to each candidate blueprint in turn. A blueprint it does
+// not fit (a property it lacks, an operator its type does not take) is listed
+// in failedBlueprints and contributes no entities; when it fits none of them
+// the answer is that blueprint's 422. Both are INFERRED from the response
+// schema, which lists matchingBlueprints and failedBlueprints without
+// describing them (internal/port/API-NOTES.md "Search").
 func (s *Server) searchGlobal(c *call) (int, any, error) {
 	sel, err := c.selection()
 	if err != nil {
@@ -236,7 +248,7 @@ func (s *Server) searchGlobal(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	q, err := compileQueryAt("body", body, searchOps, c.now)
+	q, err := compileQueryAt("body", body, searchQuery, c.now)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -247,11 +259,18 @@ func (s *Server) searchGlobal(c *call) (int, any, error) {
 		bps = sortedKeys(s.st.bps)
 	}
 	sort.Strings(bps)
-	matching := []any{}
-	out := []any{}
+	matching, failed, out := []any{}, []any{}, []any{}
+	var firstErr error
 	for _, bid := range bps {
 		bp := s.st.bps[bid]
 		if bp == nil {
+			continue
+		}
+		if err := q.check(bp); err != nil {
+			failed = append(failed, bid)
+			if firstErr == nil {
+				firstErr = err
+			}
 			continue
 		}
 		matching = append(matching, bid)
@@ -259,5 +278,8 @@ func (s *Server) searchGlobal(c *call) (int, any, error) {
 			out = append(out, sel.project(bp.ents[id], bid))
 		}
 	}
-	return http.StatusOK, okBody("matchingBlueprints", matching, "failedBlueprints", []any{}, "entities", out), nil
+	if len(matching) == 0 && firstErr != nil {
+		return 0, nil, firstErr
+	}
+	return http.StatusOK, okBody("matchingBlueprints", matching, "failedBlueprints", failed, "entities", out), nil
 }

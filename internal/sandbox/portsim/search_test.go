@@ -28,7 +28,9 @@ func rl(prop, op string, v any) map[string]any {
 func and(rules ...any) map[string]any {
 	return map[string]any{"combinator": "and", "rules": append([]any{}, rules...)}
 }
-func or(rules ...any) map[string]any { return map[string]any{"combinator": "or", "rules": rules} }
+func or(rules ...any) map[string]any {
+	return map[string]any{"combinator": "or", "rules": append([]any{}, rules...)}
+}
 
 func TestSearchOperators(t *testing.T) {
 	h := searchFixture(t)
@@ -42,7 +44,9 @@ func TestSearchOperators(t *testing.T) {
 		{"in", and(rl("name", "in", []any{"alpha", "beta"})), []string{"p1", "p2"}},
 		{"notIn", and(rl("name", "notIn", []any{"alpha", "beta"})), []string{"p3", "p4"}},
 		{"contains", and(rl("name", "contains", "lph")), []string{"p1", "p4"}},
-		{"containsAny", and(rl("name", "containsAny", []any{"amm", "et"})), []string{"p2", "p3", "p4"}},
+		{"containsAny (array elements, not substrings)", and(rl("tags", "containsAny", []any{"a", "zz", "b-"})), []string{"p1"}},
+		{"containsAny two hits", and(rl("tags", "containsAny", []any{"b"})), []string{"p1", "p2"}},
+		{"in on array", and(rl("tags", "in", []any{"a"})), []string{"p1"}},
 		{"doesNotContains", and(rl("name", "doesNotContains", "ph")), []string{"p2", "p3"}},
 		{"beginsWith", and(rl("name", "beginsWith", "alpha")), []string{"p1", "p4"}},
 		{"doesNotBeginsWith", and(rl("name", "doesNotBeginsWith", "alpha")), []string{"p2", "p3"}},
@@ -55,7 +59,6 @@ func TestSearchOperators(t *testing.T) {
 		{">=", and(rl("count", ">=", 5)), []string{"p2", "p3", "p4"}},
 		{"<", and(rl("count", "<", 5)), []string{"p1"}},
 		{"<=", and(rl("count", "<=", 5)), []string{"p1", "p2"}},
-		{"= on array (membership)", and(rl("tags", "=", "b")), []string{"p1", "p2"}},
 		{"= boolean", and(rl("public", "=", false)), []string{"p2"}},
 		{"date >", and(rl("created", ">", "2024-03-01T00:00:00Z")), []string{"p2", "p3"}},
 		{"between", and(rl("created", "between", map[string]any{"from": "2024-03-01T00:00:00Z", "to": "2024-12-31T00:00:00Z"})), []string{"p2"}},
@@ -63,7 +66,10 @@ func TestSearchOperators(t *testing.T) {
 		{"$identifier", and(rl("$identifier", "=", "p2")), []string{"p2"}},
 		{"$identifier in", and(rl("$identifier", "in", []any{"p4", "p1", "zz"})), []string{"p1", "p4"}},
 		{"$title", and(rl("$title", "=", "Alpha")), []string{"p1"}},
-		{"$team", and(rl("$team", "=", "core")), []string{"p3"}},
+		{"$team containsAny", and(rl("$team", "containsAny", []any{"core"})), []string{"p3"}},
+		{"$team in", and(rl("$team", "in", []any{"core", "other"})), []string{"p3"}},
+		{"date = is the same instant", and(rl("created", "=", "2024-01-01T00:00:00.000Z")), []string{"p1"}},
+		{"$identifier contains", and(rl("$identifier", "contains", "3")), []string{"p3"}},
 		{"$blueprint", and(rl("$blueprint", "=", "project")), []string{"p1", "p2", "p3", "p4"}},
 		{"$createdAt preset", and(rl("$createdAt", "between", map[string]any{"preset": "lastDay"})), []string{"p1", "p2", "p3", "p4"}},
 		{"$updatedAt >", and(rl("$updatedAt", ">", "2030-01-01T00:00:00Z")), []string{}},
@@ -206,14 +212,22 @@ func TestGlobalSearchAndCount(t *testing.T) {
 		map[string]any{"identifier": "p1", "blueprint": "project"},
 		map[string]any{"identifier": "r-alpha", "blueprint": "repository"},
 	}
-	if !reflect.DeepEqual(out["entities"], want) || !reflect.DeepEqual(out["failedBlueprints"], []any{}) {
+	// artifact has no property "name": the query does not fit it.
+	if !reflect.DeepEqual(out["entities"], want) || !reflect.DeepEqual(out["failedBlueprints"], []any{"artifact"}) ||
+		!reflect.DeepEqual(out["matchingBlueprints"], []any{"project", "repository"}) {
 		t.Fatalf("global: %v", out)
 	}
 	out = h.must(200, "POST", "/v1/entities/search", and(rl("$blueprint", "=", "repository"), rl("name", "=", "alpha")))
-	if !reflect.DeepEqual(ids(t, out), []string{"r-alpha"}) || !reflect.DeepEqual(out["matchingBlueprints"], []any{"repository"}) {
+	if !reflect.DeepEqual(ids(t, out), []string{"r-alpha"}) || !reflect.DeepEqual(out["matchingBlueprints"], []any{"repository"}) ||
+		!reflect.DeepEqual(out["failedBlueprints"], []any{}) {
 		t.Fatalf("global with $blueprint: %v", out)
 	}
-	st, body := h.do("POST", "/v1/entities/search", map[string]any{"query": and()})
+	// A query that fits no candidate blueprint is that blueprint's 422.
+	st, body := h.do("POST", "/v1/entities/search", and(rl("ghost", "=", "x")))
+	expectError(t, st, body, 422, codeInvalidRequest, `body/rules/0/property: blueprint "artifact" has no property "ghost"`)
+	st, body = h.do("POST", "/v1/entities/search", and(rl("$blueprint", "=", "repository"), rl("pulls", "contains", "1")))
+	expectError(t, st, body, 422, codeInvalidRequest, `body/rules/1/operator: "contains" does not apply to property "pulls"`)
+	st, body = h.do("POST", "/v1/entities/search", map[string]any{"query": and()})
 	expectError(t, st, body, 422, codeInvalidRequest, "additional properties")
 	st, body = h.do("POST", "/v1/entities/search", map[string]any{"combinator": "and"})
 	expectError(t, st, body, 422, codeInvalidRequest, "'rules'")
