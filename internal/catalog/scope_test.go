@@ -360,3 +360,16 @@ func TestScopedReconcile(t *testing.T) {
 		t.Fatal("A's alpha/web deleted by another scope's listener")
 	}
 }
+
+// A scoped sync on blueprints without the mark property: Port refuses the
+// scoped search (the simulator as strictly as internal/port/API-NOTES.md
+// "Search" says), and the plan says what to do.
+func TestScopedWithoutTheProperty(t *testing.T) {
+	e := newEnv(t, envOptions{noLibrary: true})
+	e.smallHarbor()
+	_, err := e.scopedEngine("eu", true).Compute(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `has no "harborportScope" property, which a scoped sync (scope "eu") marks`) ||
+		!strings.Contains(err.Error(), "scope_property = true") {
+		t.Fatalf("err = %v", err)
+	}
+}
