@@ -123,6 +123,16 @@ func TestScopedSyncsOfTwoHarbors(t *testing.T) {
 	if got := b.portRequests()[routeSearch]; got != want {
 		t.Fatalf("B's no-op plan made %d search requests, want %d", got, want)
 	}
+	usOwn := 0
+	for _, bp := range []string{"harborProject", "harborUser", "harborRepository", "harborArtifact"} {
+		for _, id := range b.ids(bp) {
+			if strings.HasPrefix(id, "us:") {
+				usOwn++
+			}
+		}
+	}
+	t.Logf("scoped no-op plans: A owns 12 entities beside B's %d and reads 4 search pages (1 per blueprint); "+
+		"B owns %d (%d artifacts) and reads %d = ceil(own/1000) per blueprint", usOwn, usOwn, len(usArtifacts), want)
 
 	// A project deleted in A: A deletes its entities, B's plan stays empty.
 	must(t, a.hsim.DeleteRepository("beta", "db"))
