@@ -48,10 +48,17 @@ func (e *env) scopedEngine(scope string, prefix bool, yaml ...string) *Engine {
 func (e *env) ids(bp string) []string {
 	var out []string
 	for _, ent := range e.psim.Entities(bp) {
-		out = append(out, ent["identifier"].(string))
+		id, _ := ent["identifier"].(string)
+		out = append(out, id)
 	}
 	slices.Sort(out)
 	return out
+}
+
+// entField is ent[group][key] of a portsim entity, or nil.
+func entField(ent map[string]any, group, key string) any {
+	m, _ := ent[group].(map[string]any)
+	return m[key]
 }
 
 func withPrefix(p string, ids []string) bool {
@@ -95,14 +102,14 @@ func TestScopedSyncsOfTwoHarbors(t *testing.T) {
 	}
 	for _, id := range []string{"eu:alpha", "us:alpha"} {
 		ent, ok := a.psim.Entity("harborProject", id)
-		if !ok || ent["properties"].(map[string]any)[mapping.ScopeProperty] != id[:2] {
+		if !ok || entField(ent, "properties", mapping.ScopeProperty) != id[:2] {
 			t.Fatalf("project %s: %v", id, ent)
 		}
 	}
 	if rel := a.psim.Entities("harborRepository"); len(rel) == 0 {
 		t.Fatal("no repositories")
 	}
-	if ent, _ := a.psim.Entity("harborRepository", "us:alpha/web"); ent["relations"].(map[string]any)["project"] != "us:alpha" {
+	if ent, _ := a.psim.Entity("harborRepository", "us:alpha/web"); entField(ent, "relations", "project") != "us:alpha" {
 		t.Fatalf("relation = %v", ent["relations"])
 	}
 
@@ -213,7 +220,7 @@ func TestScopedSplitByProject(t *testing.T) {
 			t.Fatalf("plan %d: %v, unclaimed %v", i, describe(rep.Changeset.Changes), rep.Unclaimed)
 		}
 	}
-	if ent, _ := e.psim.Entity("harborRepository", "beta/db"); ent["properties"].(map[string]any)[mapping.ScopeProperty] != "team-beta" {
+	if ent, _ := e.psim.Entity("harborRepository", "beta/db"); entField(ent, "properties", mapping.ScopeProperty) != "team-beta" {
 		t.Fatalf("beta/db = %v", ent)
 	}
 

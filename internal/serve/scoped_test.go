@@ -343,7 +343,8 @@ resource "harborport_sync" "beta" {
 		for _, ent := range sims.Port.Entities(bp) {
 			props, _ := ent["properties"].(map[string]any)
 			mark, _ := props[mapping.ScopeProperty].(string)
-			marks[mark] = append(marks[mark], ent["identifier"].(string))
+			id, _ := ent["identifier"].(string)
+			marks[mark] = append(marks[mark], id)
 		}
 	}
 	if len(marks) != 2 || !slices.Contains(marks["team-alpha"], "alpha/svc") || !slices.Contains(marks["team-beta"], "beta/svc") ||
@@ -475,7 +476,7 @@ resource "harborport_sync" "harbor" {
 		r.tf.RunOK(ctx, nil, "apply", "-auto-approve", "-input=false", "-json")
 		for _, bp := range []string{"harborProject", "harborUser", "harborRepository", "harborArtifact"} {
 			for _, ent := range r.sims.Port.Entities(bp) {
-				if id := ent["identifier"].(string); !strings.HasPrefix(id, "eu:") {
+				if id, _ := ent["identifier"].(string); !strings.HasPrefix(id, "eu:") {
 					t.Fatalf("%s/%s left after the migration", bp, id)
 				}
 			}
