@@ -36,7 +36,12 @@ type differ struct {
 	errs       Sample[string]
 	items      map[mapping.Kind]int
 	progress   *computeProgress
+	skipped    []SkippedKind // kinds the credentials cannot read (readHarbor)
 }
+
+// skip records a kind readHarbor could not read. It runs on the compute's
+// goroutine, like merge.
+func (d *differ) skip(s SkippedKind) { d.skipped = append(d.skipped, s) }
 
 func (e *Engine) newDiffer(seed uint64) *differ {
 	return &differ{e: e, seed: seed, protect: e.mapping.CreateMissingRelatedEntities, createAt: map[string]int{}, items: map[mapping.Kind]int{}}
@@ -194,13 +199,33 @@ func (d *differ) report() *Report {
 			}
 		}
 	}
+	// A kind the credentials cannot read leaves its blueprints alone: none of
+	// its entities is created, updated or deleted (its items may have been
+	// mapped before the refusal: an artifact listing refused in one project),
+	// and their entities do not count towards entityDeletionThreshold, so the
+	// other kinds prune as usual (internal/DESIGN.md "Kinds the credentials
+	// cannot read").
+	skipKind := map[mapping.Kind]bool{}
+	skipBP := map[string]bool{}
+	for _, s := range d.skipped {
+		skipKind[s.Kind] = true
+		for _, bp := range s.Blueprints {
+			skipBP[bp] = true
+		}
+	}
+	cs.SkippedKinds = d.skipped
+	owned := d.cur.total
 	var deletes []Change
 	for _, bp := range d.e.owned {
 		cb := d.cur.bps[bp]
+		if skipBP[bp] {
+			owned -= len(cb.ids)
+		}
 		for row, st := range cb.state {
 			switch {
 			case st == -1:
 				cs.Unchanged++
+			case st == 0 && skipBP[bp]:
 			case st == 0 && !protected[cb.ids[row]]:
 				base := row * len(cb.paths)
 				deletes = append(deletes, Change{Op: OpDelete, Blueprint: bp, Identifier: cb.ids[row],
@@ -215,19 +240,23 @@ func (d *differ) report() *Report {
 			"desired state incomplete, so nothing is deleted (as Ocean does); fix the selector and plan again", len(deletes), d.errs.Count)
 		cs.SkippedDeletes = len(deletes)
 		deletes = nil
-	case float64(len(deletes))/float64(d.cur.total) > cs.Threshold:
+	case float64(len(deletes))/float64(owned) > cs.Threshold:
 		cs.DeletesBlocked = fmt.Sprintf("%d of the %d entities this sync owns (%.1f%%) would be deleted, more than entityDeletionThreshold "+
 			"(%.0f%%). If Harbor really lost them, raise entityDeletionThreshold in the mapping (e.g. 'entityDeletionThreshold: 1'); "+
 			"otherwise check the Harbor credentials' permissions and the selectors",
-			len(deletes), d.cur.total, 100*float64(len(deletes))/float64(d.cur.total), 100*cs.Threshold)
+			len(deletes), owned, 100*float64(len(deletes))/float64(owned), 100*cs.Threshold)
 		cs.SkippedDeletes = len(deletes)
 		deletes = nil
 	}
 
 	cs.Changes = make([]Change, 0, len(d.creates)+len(d.updates)+len(deletes))
-	cs.Changes = append(cs.Changes, d.creates...)
+	for _, ch := range d.creates {
+		if !skipKind[ch.Source.Kind] {
+			cs.Changes = append(cs.Changes, ch)
+		}
+	}
 	for _, ch := range d.updates {
-		if ch.Op != "" {
+		if ch.Op != "" && !skipKind[ch.Source.Kind] {
 			cs.Changes = append(cs.Changes, ch)
 		}
 	}
