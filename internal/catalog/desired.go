@@ -146,7 +146,7 @@ type SkippedKind struct {
 // "Projects", "Repositories", "Artifacts").
 var kindPermissions = map[mapping.Kind]struct{ permission, grant string }{
 	mapping.KindUser: {"the system permission user:list",
-		"a system robot account can hold user:list from Harbor 2.12 on (Harbor 2.11 and older refuse to grant it to robots: use a system administrator there)"},
+		"a system robot account can hold user:list from Harbor 2.12 on; Harbor 2.11 and older refuse it to robots, so use a system administrator there"},
 	mapping.KindProject: {"the system permission project:list",
 		"a system robot account holds it as {resource: project, action: list}"},
 	mapping.KindRepository: {"repository:list in every project",
