@@ -240,3 +240,21 @@ func globLiteral(glob string) string {
 func fetchError(kind mapping.Kind, err error) error {
 	return fmt.Errorf("reading Harbor %ss: %w", kind, err)
 }
+
+// UnreadableKinds checks, with one request, whether the credentials may list
+// the kinds that need a system permission (users, when the mapping reads
+// them): what a sync would skip. The listener calls it at start, so /readyz
+// says it before the first resync.
+func (e *Engine) UnreadableKinds(ctx context.Context) ([]SkippedKind, error) {
+	if len(e.mapping.KindResources(mapping.KindUser)) == 0 {
+		return nil, nil
+	}
+	err := e.harbor.ProbeUsers(ctx)
+	if err == nil {
+		return nil, nil
+	}
+	if sk, ok := e.unreadable(mapping.KindUser, err); ok {
+		return []SkippedKind{sk}, nil
+	}
+	return nil, err
+}
