@@ -25,6 +25,11 @@ const (
 	busyRetryMax     = 10 * time.Second
 )
 
+// BusyAdvice ends the error given up with: why, and what to do
+// (docs/guides/troubleshooting.md quotes it).
+const BusyAdvice = "Harbor marks a delivery execution final some time after its last attempt, up to about a minute, " +
+	"longer while Harbor still retries a failing delivery): apply or destroy again later"
+
 // ErrExecutionsNotFinal is returned (wrapped, with the last answer) when
 // Harbor still refused after Client.BusyWait.
 var ErrExecutionsNotFinal = errors.New("Harbor still refuses: the policy's delivery executions are not final")
@@ -53,9 +58,8 @@ func (c *Client) waitOutBusy(ctx context.Context, what string, write func() erro
 		}
 		waited := time.Since(start)
 		if waited+step > limit {
-			return fmt.Errorf("%w: Harbor refused to %s for %s (%d tries; Harbor marks a delivery execution final some time after its last "+
-				"attempt, up to about a minute, longer while Harbor still retries a failing delivery): apply or destroy again later; "+
-				"the last answer was: %w", ErrExecutionsNotFinal, what, waited.Round(time.Second), tries, err)
+			return fmt.Errorf("%w: Harbor refused to %s for %s (%d tries; %s; the last answer was: %w",
+				ErrExecutionsNotFinal, what, waited.Round(time.Second), tries, BusyAdvice, err)
 		}
 		t := time.NewTimer(step)
 		select {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -127,5 +128,20 @@ func TestUpdateAfterDelivery(t *testing.T) {
 	}
 	if ps := named(t, c.Harbor, "tfdemo"); len(ps) != 1 || ps[0].Enabled {
 		t.Fatalf("policies %+v", ps)
+	}
+}
+
+// docs/guides/troubleshooting.md quotes the error word for word.
+func TestTroubleshootingGuideBusy(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/guides/troubleshooting.md")
+	if err != nil {
+		t.Fatalf("the troubleshooting guide is missing (make docs renders templates/guides/troubleshooting.md.tmpl): %v", err)
+	}
+	doc := strings.Join(strings.Fields(string(raw)), " ")
+	for _, w := range []string{ErrExecutionsNotFinal.Error() + ": Harbor refused to delete webhook policy", BusyAdvice,
+		"412 UNKNOWN: failed to delete executions for webhook of policy", "contains executions that aren't in final status, stop the execution first"} {
+		if !strings.Contains(doc, strings.Join(strings.Fields(w), " ")) {
+			t.Errorf("docs/guides/troubleshooting.md does not quote %q", w)
+		}
 	}
 }
