@@ -6,6 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/harborsim"
 )
 
@@ -102,6 +107,33 @@ func TestAccSync_robotWithoutUserList(t *testing.T) {
 				return
 			}
 			t.Error("harborport_sync.harbor is not in the state")
+		})
+	}
+}
+
+// The same robot creating the sync from scratch: the plan's skipped_kinds
+// is unknown (a new resource), the apply fills it, and the harness's plans
+// after the apply (with and without refresh) are empty.
+func TestAccSync_robotWithoutUserListFromScratch(t *testing.T) {
+	for _, v := range harborsim.Profiles {
+		t.Run(harborsim.ProfileName(v), func(t *testing.T) {
+			e := newBadEnv(t, harborsim.Options{Version: v})
+			cfg := e.prov(harborAttrs(e.harborURL, "robot$sync", badRobotSecret)) + withSync("")
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviders,
+				Steps: []resource.TestStep{{
+					Config: cfg,
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(syncAddr, tfjsonpath.New("skipped_kinds"), knownvalue.MapExact(map[string]knownvalue.Check{
+							"user": knownvalue.StringExact("Harbor answered GET /api/v2.0/users with 403 FORBIDDEN (robot$sync): needs the system permission user:list"),
+						})),
+						statecheck.ExpectKnownValue(syncAddr, tfjsonpath.New("change_counts").AtMapKey("create"), knownvalue.Int64Exact(4)),
+					},
+				}},
+			})
+			if n := e.port.EntityCount("harborUser"); n != 0 {
+				t.Errorf("%d user entities written by an account that cannot read users", n)
+			}
 		})
 	}
 }
