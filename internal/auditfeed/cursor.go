@@ -31,8 +31,13 @@ const StateName = "audit_feed"
 //     as lost, and the feed runs one full resync (Harbor's purge never deletes
 //     tag records, so comparing with the oldest record would not tell).
 type cursor struct {
-	Version int                   `json:"v"`
-	Harbor  string                `json:"harbor"` // the Harbor URL: a spool moved to another Harbor starts afresh
+	Version int    `json:"v"`
+	Harbor  string `json:"harbor"` // the Harbor URL: a spool moved to another Harbor starts afresh
+	// Source is the audit log read: "" for /auditlog-exts, "audit-logs" for
+	// Harbor before 2.13. Ids and times of one say nothing about the other
+	// (an upgrade to 2.13 moves to a new table): another source starts
+	// afresh with one full resync (Feed.switchSource).
+	Source  string                `json:"source,omitempty"`
 	OpTime  time.Time             `json:"op_time"`
 	MaxID   int64                 `json:"max_id"`
 	Missing map[int64]missingInfo `json:"missing,omitempty"`

@@ -1,9 +1,10 @@
 // Package auditfeed is the listener's second event source: it polls Harbor's
-// audit log (GET /api/v2.0/auditlog-exts, Harbor 2.13+) and turns each record
-// into the same keys a webhook would, through the same spool, coalescing,
-// retries and Harbor re-read (internal/DESIGN.md "Event sources"). It hears
-// what webhooks never say: tags added or removed through the API, repository
-// and project deletion, project creation, user changes, and everything in a
+// audit log (GET /api/v2.0/auditlog-exts, Harbor 2.13+; before 2.13 the older
+// GET /api/v2.0/audit-logs, source.go) and turns each record into the same
+// keys a webhook would, through the same spool, coalescing, retries and
+// Harbor re-read (internal/DESIGN.md "Event sources"). It hears what webhooks
+// never say: tags added or removed through the API, repository and project
+// deletion, project creation, user changes (2.13+ only), and everything in a
 // project without a webhook policy.
 //
 // The cursor (cursor.go) lives in the spool and moves only in the transaction

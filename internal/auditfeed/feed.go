@@ -60,7 +60,8 @@ type Feed struct {
 	lastProbe   time.Time
 	readUpTo    time.Time // the start of the last poll that read to the end of the log
 	cursorAt    time.Time
-	unsupported bool // Harbor has no audit-log API: probe rarely
+	unsupported bool    // Harbor has no audit-log API: probe rarely
+	src         *source // the audit log read (probe decides; auditlog-exts until then)
 
 	switchesNoted atomic.Bool // said once that the configuration cannot be read
 }
@@ -70,8 +71,13 @@ type Feed struct {
 const (
 	ReasonForbidden = "the Harbor account lacks the system permission audit-log:list, so Harbor lists no audit records to it (it does not refuse the list). " +
 		"Fix: use a system robot account with {resource: audit-log, action: list}, or a system administrator; webhooks still work"
-	ReasonUnsupported = "this Harbor has no audit-log API (GET /api/v2.0/auditlog-exts came with Harbor 2.13). " +
+	ReasonUnsupported = "this Harbor has no audit-log API (neither GET /api/v2.0/auditlog-exts, Harbor 2.13+, nor GET /api/v2.0/audit-logs). " +
 		"Fix: upgrade Harbor, or turn the feed off with --audit-poll-interval 0; webhooks still work"
+	// ReasonLegacy is not a failure (state "partial"): the feed runs on the
+	// older log, which lacks one kind of change.
+	ReasonLegacy = "Harbor before 2.13 has no GET /api/v2.0/auditlog-exts: the feed reads the older GET /api/v2.0/audit-logs, which records " +
+		"projects, repositories, artifacts and tags but no user changes: new, changed and deleted users reach Port only with the periodic resync " +
+		"(--resync-interval) and applies. Upgrade Harbor to 2.13 or later for user changes within the poll interval"
 	ReasonSkipDatabase = "Harbor's audit log is switched off: skip_audit_log_database is true, so records only go to the audit_log_forward_endpoint and the API lists none. " +
 		"Fix: set skip_audit_log_database to false (Administration → Configuration → System Settings); webhooks still work"
 	ReasonDisabledTypes = "Harbor does not record these event types (disabled_audit_log_event_types): %s; the changes they stand for reach Port only through webhooks and resyncs. " +
@@ -103,7 +109,8 @@ func New(cfg Config) (*Feed, error) {
 	if cfg.ProbeEvery <= 0 {
 		cfg.ProbeEvery = 10 * time.Minute
 	}
-	f := &Feed{cfg: cfg, log: cfg.Logger.With("component", "audit-feed"), status: listener.PartStatus{State: "starting"}}
+	f := &Feed{cfg: cfg, log: cfg.Logger.With("component", "audit-feed"), status: listener.PartStatus{State: "starting"},
+		src: extsSource(cfg.Harbor)}
 	f.m = newMetrics(cfg.Registry, f)
 	return f, nil
 }
@@ -115,7 +122,8 @@ func (f *Feed) Status() listener.PartStatus {
 	st := f.status
 	if !f.readUpTo.IsZero() {
 		st.Details = map[string]any{"lag_seconds": f.cfg.Now().Sub(f.readUpTo).Seconds(),
-			"cursor_op_time": f.cursorAt.UTC().Format(time.RFC3339Nano), "interval": f.cfg.Interval.String()}
+			"cursor_op_time": f.cursorAt.UTC().Format(time.RFC3339Nano), "interval": f.cfg.Interval.String(),
+			"source": f.src.label()}
 	}
 	return st
 }
@@ -132,6 +140,8 @@ func (f *Feed) setStatus(state, reason string) {
 	switch state {
 	case "degraded":
 		f.log.Error("audit-log feed degraded: " + reason)
+	case "partial":
+		f.log.Warn("audit-log feed running with gaps: "+reason, "interval", f.cfg.Interval.String())
 	case "ok":
 		f.log.Info("audit-log feed running", "interval", f.cfg.Interval.String())
 	}
@@ -183,19 +193,22 @@ func (f *Feed) Poll(ctx context.Context) error {
 // whether the feed can read at all.
 func (f *Feed) probe(ctx context.Context, now time.Time) (bool, error) {
 	f.mu.Lock()
-	due := f.status.State != "ok" || now.Sub(f.lastProbe) >= f.cfg.ProbeEvery
+	healthy := f.status.State == "ok" || (f.status.State == "partial" && f.status.Reason == ReasonLegacy)
+	due := !healthy || now.Sub(f.lastProbe) >= f.cfg.ProbeEvery
 	f.mu.Unlock()
 	if !due {
 		return true, nil
 	}
+	src := extsSource(f.cfg.Harbor)
 	_, err := f.cfg.Harbor.AuditLogEventTypes(ctx)
 	switch {
 	case errors.Is(err, harbor.ErrAuditLogUnsupported):
-		f.mu.Lock()
-		f.unsupported = true
-		f.mu.Unlock()
-		f.setStatus("degraded", ReasonUnsupported)
-		return false, nil
+		// Harbor before 2.13: the older audit log, if the account may read it.
+		ok, lerr := f.probeLegacy(ctx)
+		if lerr != nil || !ok {
+			return false, lerr
+		}
+		src = legacySource(f.cfg.Harbor)
 	case errors.Is(err, harbor.ErrAuditLogForbidden):
 		f.setStatus("degraded", ReasonForbidden)
 		return false, nil
@@ -205,6 +218,7 @@ func (f *Feed) probe(ctx context.Context, now time.Time) (bool, error) {
 	f.mu.Lock()
 	f.unsupported = false
 	f.lastProbe = now
+	f.src = src
 	f.mu.Unlock()
 	sw, err := f.cfg.Harbor.AuditLogSwitches(ctx)
 	switch {
@@ -233,8 +247,37 @@ func (f *Feed) probe(ctx context.Context, now time.Time) (bool, error) {
 			return true, nil
 		}
 	}
-	f.setStatus("ok", "")
+	if src.name == legacySourceName {
+		f.setStatus("partial", ReasonLegacy)
+	} else {
+		f.setStatus("ok", "")
+	}
 	return true, nil
+}
+
+// probeLegacy checks, on a Harbor without /auditlog-exts, that the account
+// may read GET /audit-logs: that log does not refuse a caller without
+// audit-log:list (it lists nothing), so the account's system permissions
+// tell (internal/harbor/API-NOTES.md "Audit log").
+func (f *Feed) probeLegacy(ctx context.Context) (bool, error) {
+	perms, err := f.cfg.Harbor.SystemPermissions(ctx)
+	switch {
+	case harbor.IsRouteNotFound(err):
+		f.mu.Lock()
+		f.unsupported = true
+		f.mu.Unlock()
+		f.setStatus("degraded", ReasonUnsupported)
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("checking the audit-log permission (GET /users/current/permissions): %w", err)
+	}
+	for _, p := range perms {
+		if p.Resource == "audit-log" && p.Action == "list" {
+			return true, nil
+		}
+	}
+	f.setStatus("degraded", ReasonForbidden)
+	return false, nil
 }
 
 // read advances the cursor over everything Harbor holds after it.
@@ -254,12 +297,18 @@ func (f *Feed) read(ctx context.Context, start time.Time) error {
 	if cur == nil {
 		return f.begin(ctx, start)
 	}
+	f.mu.Lock()
+	src := f.src
+	f.mu.Unlock()
+	if cur.Source != src.name {
+		return f.switchSource(ctx, cur, src, start)
+	}
 	if cur.Resync {
 		return f.resync(ctx, cur, start)
 	}
 	from := cur.OpTime
 	for page := 1; ; {
-		p, err := f.cfg.Harbor.AuditLogExtsPage(ctx, harbor.AuditQuery{From: from}, page)
+		p, err := src.page(ctx, harbor.AuditQuery{From: from}, page)
 		if err != nil {
 			return fmt.Errorf("reading the audit log: %w", err)
 		}
@@ -270,7 +319,7 @@ func (f *Feed) read(ctx context.Context, start time.Time) error {
 				// An id already passed on a record newer than the cursor: ids
 				// went back, so Harbor's database was restored or reset, and
 				// nothing the cursor says holds any more.
-				return f.markLost(ctx, cur, fmt.Sprintf("audit record %d is newer than the cursor but its id is not above the highest read (%d): "+
+				return f.markLost(ctx, src, cur, fmt.Sprintf("audit record %d is newer than the cursor but its id is not above the highest read (%d): "+
 					"Harbor's audit log was reset or restored", r.ID, cur.MaxID), start, true)
 			}
 			if next.isNew(r.ID) {
@@ -293,7 +342,7 @@ func (f *Feed) read(ctx context.Context, start time.Time) error {
 	}
 	// Ids skipped over: not committed yet, or gone.
 	if len(cur.Missing) > 0 {
-		found, err := f.cfg.Harbor.AuditLogExtsByID(ctx, cur.missingIDs())
+		found, err := src.byID(ctx, cur.missingIDs())
 		if err != nil {
 			return fmt.Errorf("looking up audit records by id: %w", err)
 		}
@@ -313,7 +362,7 @@ func (f *Feed) read(ctx context.Context, start time.Time) error {
 		}
 		if lost := cur.lost(f.cfg.Now(), f.cfg.Grace); len(lost) > 0 {
 			reason := fmt.Sprintf("audit records %s were never read and are gone (purged by Harbor's log rotation, or never committed)", idRange(lost))
-			return f.markLost(ctx, cur, reason, start, false)
+			return f.markLost(ctx, src, cur, reason, start, false)
 		}
 	}
 	f.mu.Lock()
@@ -359,11 +408,14 @@ func (f *Feed) commit(fresh []harbor.AuditLogRecord, cur, next *cursor) error {
 // begin starts a fresh cursor at the newest record: the terraform apply that
 // preceded the listener did the full sync (internal/DESIGN.md "Event sources").
 func (f *Feed) begin(ctx context.Context, start time.Time) error {
-	latest, err := f.cfg.Harbor.LatestAuditLogExt(ctx)
+	f.mu.Lock()
+	src := f.src
+	f.mu.Unlock()
+	latest, err := src.latest(ctx)
 	if err != nil {
 		return fmt.Errorf("reading the newest audit record: %w", err)
 	}
-	c := &cursor{Version: cursorVersion, Harbor: f.cfg.Harbor.BaseURL()}
+	c := &cursor{Version: cursorVersion, Harbor: f.cfg.Harbor.BaseURL(), Source: src.name}
 	if latest != nil {
 		c.OpTime, c.MaxID = latest.OpTime, latest.ID
 	}
@@ -371,7 +423,7 @@ func (f *Feed) begin(ctx context.Context, start time.Time) error {
 		return fmt.Errorf("storing the audit-log cursor: %w", err)
 	}
 	f.log.Info("audit-log feed starts after the newest record; earlier changes are the last terraform apply's (or the next resync's)",
-		"cursor_max_id", c.MaxID, "cursor_op_time", c.OpTime.UTC().Format(time.RFC3339Nano))
+		"source", src.label(), "cursor_max_id", c.MaxID, "cursor_op_time", c.OpTime.UTC().Format(time.RFC3339Nano))
 	f.mu.Lock()
 	f.readUpTo, f.cursorAt = start, c.OpTime
 	f.mu.Unlock()
@@ -383,12 +435,12 @@ func (f *Feed) begin(ctx context.Context, start time.Time) error {
 // next polls, everything before it is covered by the resync, which reads
 // Harbor after the cursor moved. reset: the ids went back, so the newest
 // record replaces the cursor even with a lower id.
-func (f *Feed) markLost(ctx context.Context, cur *cursor, reason string, start time.Time, reset bool) error {
-	latest, err := f.cfg.Harbor.LatestAuditLogExt(ctx)
+func (f *Feed) markLost(ctx context.Context, src *source, cur *cursor, reason string, start time.Time, reset bool) error {
+	latest, err := src.latest(ctx)
 	if err != nil {
 		return fmt.Errorf("reading the newest audit record: %w", err)
 	}
-	next := &cursor{Version: cursorVersion, Harbor: cur.Harbor, OpTime: cur.OpTime, MaxID: cur.MaxID, Resync: true, LostReason: reason}
+	next := &cursor{Version: cursorVersion, Harbor: cur.Harbor, Source: cur.Source, OpTime: cur.OpTime, MaxID: cur.MaxID, Resync: true, LostReason: reason}
 	switch {
 	case latest != nil && (reset || latest.ID > next.MaxID):
 		next.OpTime, next.MaxID = latest.OpTime, latest.ID
@@ -399,6 +451,28 @@ func (f *Feed) markLost(ctx context.Context, cur *cursor, reason string, start t
 		return fmt.Errorf("storing the audit-log cursor: %w", err)
 	}
 	f.log.Error("audit-log feed lost records: " + reason + "; running one full resync, then reading on from the newest record")
+	return f.resync(ctx, next, start)
+}
+
+// switchSource moves the cursor to another audit log (Harbor upgraded to 2.13
+// or later, or the other way): its ids and times say nothing about the new
+// one, and records between the last poll and the upgrade may be in neither.
+// So: the newest record of the new log, with one full resync owed.
+func (f *Feed) switchSource(ctx context.Context, cur *cursor, src *source, start time.Time) error {
+	from := (&source{name: cur.Source}).label()
+	latest, err := src.latest(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the newest audit record: %w", err)
+	}
+	reason := "the audit log moved from " + from + " to " + src.label() + " (Harbor was upgraded or downgraded)"
+	next := &cursor{Version: cursorVersion, Harbor: cur.Harbor, Source: src.name, Resync: true, LostReason: reason}
+	if latest != nil {
+		next.OpTime, next.MaxID = latest.OpTime, latest.ID
+	}
+	if _, err := f.cfg.Sink.Enqueue(nil, StateName, next.encode()); err != nil {
+		return fmt.Errorf("storing the audit-log cursor: %w", err)
+	}
+	f.log.Warn(reason + "; running one full resync, then reading on from the newest record of " + src.label())
 	return f.resync(ctx, next, start)
 }
 

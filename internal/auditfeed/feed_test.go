@@ -434,11 +434,17 @@ func TestFeed_degraded(t *testing.T) {
 			t.Fatal("metrics")
 		}
 	})
-	t.Run("Harbor 2.11", func(t *testing.T) {
-		f := newFx(t, harborsim.Options{Version: "v2.11.2-2e4e9a1c"})
+	t.Run("Harbor 2.11, a robot without audit-log:list", func(t *testing.T) {
+		// 2.11's /audit-logs answers such a robot 200 with nothing, and has no
+		// /events route to refuse it: the account's system permissions tell.
+		f := newFx(t, harborsim.Options{Version: harborsim.Version211})
+		must(t, f.hs.AddRobotE("sync", "Robot-Secret1", harborsim.RobotPermissions{}))
+		robot, err := harbor.New(harbor.Config{URL: strings.TrimSuffix(f.hc.BaseURL(), "/api/v2.0"), Username: "robot$sync", Password: "Robot-Secret1", MaxRetries: -1})
+		must(t, err)
+		f.build(robot)
 		f.poll()
-		if st := f.feed.Status(); st.State != "degraded" || st.Reason != ReasonUnsupported {
-			t.Fatalf("status %+v", st)
+		if st := f.feed.Status(); st.State != "degraded" || st.Reason != ReasonForbidden || f.cursor() != nil {
+			t.Fatalf("status %+v, cursor %+v", st, f.cursor())
 		}
 	})
 	t.Run("skip_audit_log_database", func(t *testing.T) {
@@ -485,6 +491,7 @@ func TestTroubleshootingGuideFeed(t *testing.T) {
 	for _, w := range []string{
 		"audit-log feed degraded: " + ReasonForbidden,
 		"audit-log feed degraded: " + ReasonUnsupported,
+		"audit-log feed running with gaps: " + ReasonLegacy,
 		"audit-log feed degraded: " + ReasonSkipDatabase,
 		"audit-log feed degraded: " + fmt.Sprintf(ReasonDisabledTypes, "create_user, delete_user"),
 		lostLine,

@@ -167,6 +167,12 @@ type Changeset struct {
 	// heldDeletes samples the deletes the guards held back (at most 1000),
 	// for checkUnscopedDeletes (scope.go).
 	heldDeletes []Change
+	// SkippedKinds are the Harbor kinds the credentials could not read: the
+	// changeset holds nothing for their blueprints. Decided when the changeset
+	// is computed (Read, for a plan) and carried by the Summary, which is what
+	// a plan renders; the encoded changeset leaves them out, since apply has
+	// nothing to do for them.
+	SkippedKinds []SkippedKind `json:"sk,omitempty"`
 }
 
 // changesetVersion 4: the compact binary form of encoding.go (3 was JSON
@@ -251,6 +257,7 @@ type Summary struct {
 	Changes        int               `json:"n"`
 	DeletesBlocked string            `json:"db,omitempty"`
 	DeletesSkipped string            `json:"ds,omitempty"`
+	SkippedKinds   []SkippedKind     `json:"sk,omitempty"`
 }
 
 // PreviewMax is the most changes a Summary previews (preview_limit's maximum).
@@ -262,7 +269,7 @@ func (cs *Changeset) Summary() Summary {
 		return Summary{}
 	}
 	return Summary{Counts: cs.Counts(), Preview: cs.Preview(PreviewMax), Changes: len(cs.Changes),
-		DeletesBlocked: cs.DeletesBlocked, DeletesSkipped: cs.DeletesSkipped}
+		DeletesBlocked: cs.DeletesBlocked, DeletesSkipped: cs.DeletesSkipped, SkippedKinds: cs.SkippedKinds}
 }
 
 // Empty reports whether the summarised changeset writes nothing.

@@ -2,7 +2,10 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
@@ -38,8 +41,22 @@ func (s *Sample[T]) add(v T) {
 // unfiltered listing is cheaper); every selector still runs locally.
 // repoSizes, when not nil, gets the number of artifacts listed per
 // repository (the changeset's encoding uses it, encoding.go).
-func (e *Engine) readHarbor(ctx context.Context, cp *computeProgress, repoSizes map[string]int, submit func(mapping.Kind, []harbor.Item) error) error {
+//
+// A kind the credentials may not read (Harbor answers 403 to one of its
+// listings: GET /users without user:list, say) does not fail the read: skip
+// gets it, with the blueprints its resources write, and the next kind is read
+// (internal/DESIGN.md "Kinds the credentials cannot read"). Any other failure
+// ends the read, and nothing is written.
+func (e *Engine) readHarbor(ctx context.Context, cp *computeProgress, repoSizes map[string]int, submit func(mapping.Kind, []harbor.Item) error, skip func(SkippedKind)) error {
 	var allRepos []harbor.Item // shared by the repository and artifact kinds when unfiltered
+	skipped := func(kind mapping.Kind, err error) bool {
+		sk, ok := e.unreadable(kind, err)
+		if ok {
+			skip(sk)
+			cp.readEnd(kind)
+		}
+		return ok
+	}
 	for _, kind := range mapping.Kinds {
 		rs := e.mapping.KindResources(kind)
 		if len(rs) == 0 {
@@ -70,6 +87,9 @@ func (e *Engine) readHarbor(ctx context.Context, cp *computeProgress, repoSizes 
 		case mapping.KindArtifact:
 			if allRepos == nil {
 				if allRepos, err = e.harbor.ListAllRepositories(ctx, harbor.RepoQuery{}); err != nil {
+					if skipped(kind, err) {
+						continue
+					}
 					return fetchError(kind, err)
 				}
 			}
@@ -90,12 +110,20 @@ func (e *Engine) readHarbor(ctx context.Context, cp *computeProgress, repoSizes 
 				return ctx.Err()
 			})
 			if err != nil {
+				// Artifacts of other repositories may have been submitted already:
+				// the diff drops every change of a skipped kind (differ.report).
+				if skipped(kind, err) {
+					continue
+				}
 				return fetchError(kind, err)
 			}
 			cp.readEnd(kind)
 			continue
 		}
 		if err != nil {
+			if skipped(kind, err) {
+				continue
+			}
 			return fetchError(kind, err)
 		}
 		if err := submit(kind, items); err != nil {
@@ -104,6 +132,79 @@ func (e *Engine) readHarbor(ctx context.Context, cp *computeProgress, repoSizes 
 		cp.readEnd(kind)
 	}
 	return nil
+}
+
+// SkippedKind is a Harbor kind a sync could not read with its credentials:
+// Harbor refused one of its listings with 403. Its blueprints are neither
+// written nor pruned in that run; every other kind syncs as usual
+// (internal/DESIGN.md "Kinds the credentials cannot read").
+type SkippedKind struct {
+	Kind       mapping.Kind `json:"k"`
+	Blueprints []string     `json:"b"` // the blueprints the kind's resources write to, sorted
+	// Cause is Harbor's answer, without the request id (so the same refusal
+	// reads the same on every refresh): "GET /api/v2.0/users answered 403
+	// FORBIDDEN (robot$sync)".
+	Cause string `json:"c"`
+}
+
+// kindPermissions names, per kind, the permission Harbor checks on its
+// listing and what grants it (internal/harbor/API-NOTES.md "Users",
+// "Projects", "Repositories", "Artifacts").
+var kindPermissions = map[mapping.Kind]struct{ permission, grant string }{
+	mapping.KindUser: {"the system permission user:list",
+		"a system robot account can hold user:list from Harbor 2.12 on; Harbor 2.11 and older refuse it to robots, so use a system administrator there"},
+	mapping.KindProject: {"the system permission project:list",
+		"a system robot account holds it as {resource: project, action: list}"},
+	mapping.KindRepository: {"repository:list in every project",
+		"a robot account holds it as {resource: repository, action: list} for all projects (namespace *)"},
+	mapping.KindArtifact: {"artifact:list in every project",
+		"a robot account holds it as {resource: artifact, action: list} for all projects (namespace *)"},
+}
+
+// Permission is the permission the kind's listing needs.
+func (s SkippedKind) Permission() string { return kindPermissions[s.Kind].permission }
+
+// Message is the warning a plan, an apply and the listener give for the
+// skipped kind: the kind, Harbor's answer, the permission, who can grant it,
+// and what happens meanwhile.
+func (s SkippedKind) Message() string {
+	p := kindPermissions[s.Kind]
+	bp := "blueprint " + strings.Join(s.Blueprints, ", ")
+	if len(s.Blueprints) > 1 {
+		bp = "blueprints " + strings.Join(s.Blueprints, ", ")
+	}
+	return fmt.Sprintf("Harbor %s are not synced: %s, so the Harbor account lacks %s. Entities of %s are neither written nor deleted "+
+		"until it can read them; every other kind syncs as usual. Fix: grant the permission (%s), or remove the %s kind from the mapping.",
+		plural(s.Kind), s.Cause, p.permission, bp, p.grant, s.Kind)
+}
+
+// unreadable tells whether err is Harbor refusing the credentials a kind's
+// listing (403), and if so describes the skip.
+func (e *Engine) unreadable(kind mapping.Kind, err error) (SkippedKind, bool) {
+	var ae *harbor.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusForbidden || strings.Contains(ae.Message, "CSRF") {
+		return SkippedKind{}, false
+	}
+	cause := fmt.Sprintf("Harbor answered %s %s with %d", ae.Method, ae.Path, ae.Status)
+	if ae.Code != "" {
+		cause += " " + ae.Code
+	}
+	if ae.Message != "" {
+		cause += " (" + ae.Message + ")"
+	}
+	return SkippedKind{Kind: kind, Blueprints: e.kindBlueprints(kind), Cause: cause}, true
+}
+
+// kindBlueprints lists, sorted, the blueprints the kind's resources write to.
+func (e *Engine) kindBlueprints(kind mapping.Kind) []string {
+	var out []string
+	for _, r := range e.mapping.KindResources(kind) {
+		if bp, _ := r.Blueprint(); !slices.Contains(out, bp) {
+			out = append(out, bp)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // listRepositories lists repositories with the one resource's selector pushed down.
@@ -144,4 +245,22 @@ func globLiteral(glob string) string {
 // fetchError says which kind failed to read; nothing is written after it.
 func fetchError(kind mapping.Kind, err error) error {
 	return fmt.Errorf("reading Harbor %ss: %w", kind, err)
+}
+
+// UnreadableKinds checks, with one request, whether the credentials may list
+// the kinds that need a system permission (users, when the mapping reads
+// them): what a sync would skip. The listener calls it at start, so /readyz
+// says it before the first resync.
+func (e *Engine) UnreadableKinds(ctx context.Context) ([]SkippedKind, error) {
+	if len(e.mapping.KindResources(mapping.KindUser)) == 0 {
+		return nil, nil
+	}
+	err := e.harbor.ProbeUsers(ctx)
+	if err == nil {
+		return nil, nil
+	}
+	if sk, ok := e.unreadable(mapping.KindUser, err); ok {
+		return []SkippedKind{sk}, nil
+	}
+	return nil, err
 }

@@ -39,7 +39,12 @@ type differ struct {
 	errs       Sample[string]
 	items      map[mapping.Kind]int
 	progress   *computeProgress
+	skipped    []SkippedKind // kinds the credentials cannot read (readHarbor)
 }
+
+// skip records a kind readHarbor could not read. It runs on the compute's
+// goroutine, like merge.
+func (d *differ) skip(s SkippedKind) { d.skipped = append(d.skipped, s) }
 
 func (e *Engine) newDiffer(seed uint64) *differ {
 	return &differ{e: e, seed: seed, protect: e.mapping.CreateMissingRelatedEntities, createAt: map[string]int{}, items: map[mapping.Kind]int{}}
@@ -201,6 +206,22 @@ func (d *differ) report() *Report {
 			}
 		}
 	}
+	// A kind the credentials cannot read leaves its blueprints alone: none of
+	// its entities is created, updated or deleted (its items may have been
+	// mapped before the refusal: an artifact listing refused in one project),
+	// and their entities do not count towards entityDeletionThreshold, so the
+	// other kinds prune as usual (internal/DESIGN.md "Kinds the credentials
+	// cannot read").
+	skipKind := map[mapping.Kind]bool{}
+	skipBP := map[string]bool{}
+	for _, s := range d.skipped {
+		skipKind[s.Kind] = true
+		for _, bp := range s.Blueprints {
+			skipBP[bp] = true
+		}
+	}
+	cs.SkippedKinds = d.skipped
+	owned := 0 // the threshold's denominator: own rows of the blueprints not skipped
 	var deletes []Change
 	for _, bp := range d.e.owned {
 		cb := d.cur.bps[bp]
@@ -209,10 +230,14 @@ func (d *differ) report() *Report {
 			mine := own(row)
 			if mine {
 				cs.Owned++
+				if !skipBP[bp] {
+					owned++
+				}
 			}
 			switch {
 			case st == -1:
 				cs.Unchanged++
+			case st == 0 && skipBP[bp]:
 			case st == 0 && !mine:
 				// Unmarked, not produced here: another sync's to adopt.
 				rep.Unclaimed.add(fmt.Sprintf("%s %q", bp, cb.ids[row]))
@@ -223,7 +248,7 @@ func (d *differ) report() *Report {
 			}
 		}
 	}
-	if len(deletes) > 0 && (d.errs.Count > 0 || float64(len(deletes))/float64(cs.Owned) > cs.Threshold) {
+	if len(deletes) > 0 && (d.errs.Count > 0 || float64(len(deletes))/float64(owned) > cs.Threshold) {
 		cs.heldDeletes = deletes[:min(len(deletes), portSearchMax)]
 	}
 	switch {
@@ -233,11 +258,11 @@ func (d *differ) report() *Report {
 			"desired state incomplete, so nothing is deleted (as Ocean does); fix the selector and plan again", len(deletes), d.errs.Count)
 		cs.SkippedDeletes = len(deletes)
 		deletes = nil
-	case float64(len(deletes))/float64(cs.Owned) > cs.Threshold:
+	case float64(len(deletes))/float64(owned) > cs.Threshold:
 		cs.DeletesBlocked = fmt.Sprintf("%d of the %d entities this sync owns (%.1f%%) would be deleted, more than entityDeletionThreshold "+
 			"(%.0f%%). If Harbor really lost them, raise entityDeletionThreshold in the mapping (e.g. 'entityDeletionThreshold: 1'); "+
 			"otherwise check the Harbor credentials' permissions and the selectors",
-			len(deletes), cs.Owned, 100*float64(len(deletes))/float64(cs.Owned), 100*cs.Threshold)
+			len(deletes), owned, 100*float64(len(deletes))/float64(owned), 100*cs.Threshold)
 		if d.e.adopt {
 			cs.DeletesBlocked += ". This sync adopts unscoped entities: if this is the step of a migration to scoped, prefixed " +
 				"identifiers that retires the old ones, raise entityDeletionThreshold to 1 for this one apply (see the guide " +
@@ -248,9 +273,13 @@ func (d *differ) report() *Report {
 	}
 
 	cs.Changes = make([]Change, 0, len(d.creates)+len(d.updates)+len(deletes))
-	cs.Changes = append(cs.Changes, d.creates...)
+	for _, ch := range d.creates {
+		if !skipKind[ch.Source.Kind] {
+			cs.Changes = append(cs.Changes, ch)
+		}
+	}
 	for _, ch := range d.updates {
-		if ch.Op != "" {
+		if ch.Op != "" && !skipKind[ch.Source.Kind] {
 			cs.Changes = append(cs.Changes, ch)
 		}
 	}

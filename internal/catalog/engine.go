@@ -180,7 +180,7 @@ func (e *Engine) compute(ctx context.Context, missingOK bool, cp *computeProgres
 		cp.read(kind, len(items))
 		d.queue(pool.submit(kind, items))
 		return mergeReady(false)
-	})
+	}, d.skip)
 	pool.close()
 	if err == nil {
 		err = mergeReady(true)

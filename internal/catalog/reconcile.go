@@ -113,6 +113,15 @@ func (e *Engine) Reconcile(ctx context.Context, k Key) (*Changeset, Result, erro
 	}
 }
 
+// KindUnreadableError is a Reconcile of a key whose kind the credentials
+// cannot read at all (GET /users answered 403): nothing was written, and
+// retrying cannot help until the permission is granted. The listener logs it
+// once instead of retrying (internal/DESIGN.md "Kinds the credentials cannot
+// read").
+type KindUnreadableError struct{ Skip SkippedKind }
+
+func (e *KindUnreadableError) Error() string { return e.Skip.Message() }
+
 // reconcileAttempts bounds the confirm-read loop of Reconcile.
 const reconcileAttempts = 3
 
@@ -233,7 +242,13 @@ func (e *Engine) fetchOne(ctx context.Context, k Key) (map[string]any, error) {
 	case mapping.KindRepository:
 		it, err = e.harbor.GetRepository(ctx, k.Project, k.Repository)
 	case mapping.KindUser:
-		it, err = e.fetchUser(ctx, k)
+		// Users are listed under a system permission: a 403 means the account
+		// cannot read any user, not that this one is gone.
+		if it, err = e.fetchUser(ctx, k); err != nil {
+			if sk, ok := e.unreadable(k.Kind, err); ok {
+				return nil, &KindUnreadableError{Skip: sk}
+			}
+		}
 	case mapping.KindArtifact:
 		q := harbor.ArtifactQuery{}
 		for _, r := range e.mapping.KindResources(mapping.KindArtifact) {

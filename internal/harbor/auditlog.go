@@ -102,8 +102,18 @@ func classifyAuditError(err error) error {
 // auditTimeLayout is Harbor's q time layout with microseconds (see the file comment).
 const auditTimeLayout = "2006-01-02T15:04:05.000000"
 
+// Audit-log routes: the extended audit log (Harbor >= 2.13) and the one before it, which 2.13
+// deprecated (internal/harbor/API-NOTES.md "Audit log").
+const (
+	routeAuditExts = "/auditlog-exts"
+	routeAuditLogs = "/audit-logs"
+)
+
 // auditCall builds GET /auditlog-exts?q=op_time=[…]&sort=op_time for q.
-func auditCall(q AuditQuery) (call, error) {
+func auditCall(q AuditQuery) (call, error) { return auditCallOn(routeAuditExts, q) }
+
+// auditCallOn builds GET <route>?q=op_time=[…]&sort=op_time for q.
+func auditCallOn(route string, q AuditQuery) (call, error) {
 	v := url.Values{}
 	if !q.From.IsZero() || !q.To.IsZero() {
 		if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
@@ -124,7 +134,7 @@ func auditCall(q AuditQuery) (call, error) {
 		v.Set("q", EncodeQ(expr))
 	}
 	v.Set("sort", "op_time")
-	return call{route: "/auditlog-exts", path: "/auditlog-exts", query: v}, nil
+	return call{route: route, path: route, query: v}, nil
 }
 
 // ListAuditLogExts returns every record matching q, oldest first (Harbor's op_time order; ties
@@ -147,10 +157,14 @@ func (c *Client) ListAuditLogExts(ctx context.Context, q AuditQuery) ([]AuditLog
 // AuditLogExtsPage reads one page (1-based, 100 records) of the records matching q, oldest
 // first, for callers that advance a cursor page by page.
 func (c *Client) AuditLogExtsPage(ctx context.Context, q AuditQuery, page int) (*AuditPage, error) {
+	return c.auditPage(ctx, routeAuditExts, q, page)
+}
+
+func (c *Client) auditPage(ctx context.Context, route string, q AuditQuery, page int) (*AuditPage, error) {
 	if page < 1 {
 		return nil, fmt.Errorf("audit log page %d: pages start at 1", page)
 	}
-	cl, err := auditCall(q)
+	cl, err := auditCallOn(route, q)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +177,10 @@ func (c *Client) AuditLogExtsPage(ctx context.Context, q AuditQuery, page int) (
 	}
 	total, err := strconv.ParseInt(res.header.Get("X-Total-Count"), 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("Harbor API GET %s/auditlog-exts: X-Total-Count %q is not a number", apiPrefix, res.header.Get("X-Total-Count"))
+		return nil, fmt.Errorf("Harbor API GET %s%s: X-Total-Count %q is not a number", apiPrefix, route, res.header.Get("X-Total-Count"))
+	}
+	if route == routeAuditLogs {
+		legacySuccess(recs)
 	}
 	return &AuditPage{Records: recs, Total: total, Page: page, More: int64(page)*pageSize < total}, nil
 }
@@ -191,6 +208,10 @@ func (c *Client) AuditLogEventTypes(ctx context.Context) ([]string, error) {
 // not seen below the highest one it has (internal/harbor/API-NOTES.md "Audit log": ids come
 // from one sequence).
 func (c *Client) AuditLogExtsByID(ctx context.Context, ids []int64) ([]AuditLogRecord, error) {
+	return c.auditByID(ctx, routeAuditExts, ids)
+}
+
+func (c *Client) auditByID(ctx context.Context, route string, ids []int64) ([]AuditLogRecord, error) {
 	var out []AuditLogRecord
 	for len(ids) > 0 {
 		part := ids[:min(len(ids), 50)]
@@ -204,12 +225,15 @@ func (c *Client) AuditLogExtsByID(ctx context.Context, ids []int64) ([]AuditLogR
 			return nil, fmt.Errorf("audit query: %w", err)
 		}
 		v := url.Values{"q": {EncodeQ(expr)}}
-		recs, err := listAll(ctx, c, call{route: "/auditlog-exts", path: "/auditlog-exts", query: v},
+		recs, err := listAll(ctx, c, call{route: route, path: route, query: v},
 			func(r AuditLogRecord) (string, bool) { return strconv.FormatInt(r.ID, 10), r.ID != 0 })
 		if err != nil {
 			return nil, classifyAuditError(err)
 		}
 		out = append(out, recs...)
+	}
+	if route == routeAuditLogs {
+		legacySuccess(out)
 	}
 	return out, nil
 }
@@ -217,15 +241,79 @@ func (c *Client) AuditLogExtsByID(ctx context.Context, ids []int64) ([]AuditLogR
 // LatestAuditLogExt returns the record with the highest id (the last one stored), or nil when
 // the log is empty (or the caller lacks audit-log:list: see ListAuditLogExts).
 func (c *Client) LatestAuditLogExt(ctx context.Context) (*AuditLogRecord, error) {
+	return c.latestAudit(ctx, routeAuditExts)
+}
+
+func (c *Client) latestAudit(ctx context.Context, route string) (*AuditLogRecord, error) {
 	v := url.Values{"sort": {"-id"}, "page": {"1"}, "page_size": {"1"}}
 	var recs []AuditLogRecord
-	if _, err := c.getJSON(ctx, call{route: "/auditlog-exts", path: "/auditlog-exts", query: v}, &recs); err != nil {
+	if _, err := c.getJSON(ctx, call{route: route, path: route, query: v}, &recs); err != nil {
 		return nil, classifyAuditError(err)
 	}
 	if len(recs) == 0 {
 		return nil, nil
 	}
+	if route == routeAuditLogs {
+		legacySuccess(recs)
+	}
 	return &recs[0], nil
+}
+
+// Harbor before 2.13 keeps its audit log in GET /audit-logs (operation listAuditLogs; deprecated
+// from 2.13 on, where it lists nothing new), read with the same q, sort and paging
+// (goharbor/harbor@v2.11.2 src/server/v2.0/handler/auditlog.go ListAuditLogs,
+// src/pkg/audit/model/model.go; testdata/real-api-211-audit-logs.json):
+//   - records carry id, op_time, operation, resource, resource_type and username only: no
+//     operation_description (so a push names its tag, "project/repo:tag", and no digest
+//     anywhere) and no operation_result (only the event handler writes records, after the
+//     change succeeded: the client sets Successful);
+//   - project create/delete, artifact push/pull/delete, tag create/delete and repository delete
+//     are recorded; user changes are not;
+//   - without the system permission audit-log:list the list narrows to the caller's projects
+//     (robots: none) and answers 200 with nothing, and there is no /events route to refuse it:
+//     SystemPermissions tells;
+//   - ids come from one sequence (SERIAL) and op_time ties happen as on 2.15.
+
+// AuditLogsPage is AuditLogExtsPage on GET /audit-logs (Harbor before 2.13).
+func (c *Client) AuditLogsPage(ctx context.Context, q AuditQuery, page int) (*AuditPage, error) {
+	return c.auditPage(ctx, routeAuditLogs, q, page)
+}
+
+// AuditLogsByID is AuditLogExtsByID on GET /audit-logs (Harbor before 2.13).
+func (c *Client) AuditLogsByID(ctx context.Context, ids []int64) ([]AuditLogRecord, error) {
+	return c.auditByID(ctx, routeAuditLogs, ids)
+}
+
+// LatestAuditLog is LatestAuditLogExt on GET /audit-logs (Harbor before 2.13).
+func (c *Client) LatestAuditLog(ctx context.Context) (*AuditLogRecord, error) {
+	return c.latestAudit(ctx, routeAuditLogs)
+}
+
+// legacySuccess marks records of GET /audit-logs successful: that log records only changes that
+// happened (see above), and has no operation_result to say so.
+func legacySuccess(recs []AuditLogRecord) {
+	for i := range recs {
+		recs[i].Successful = true
+	}
+}
+
+// Permission is one entry of GET /users/current/permissions.
+type Permission struct {
+	Resource string `json:"resource"`
+	Action   string `json:"action"`
+}
+
+// SystemPermissions lists the system-scope permissions the account holds (GET
+// /users/current/permissions?scope=/system&relative=true, operation getCurrentUserPermissions):
+// resources relative to the scope, e.g. {audit-log, list}. It works for users and robots on every
+// Harbor 2.x (internal/harbor/API-NOTES.md "Credential check").
+func (c *Client) SystemPermissions(ctx context.Context) ([]Permission, error) {
+	var out []Permission
+	v := url.Values{"scope": {"/system"}, "relative": {"true"}}
+	if _, err := c.getJSON(ctx, call{route: "/users/current/permissions", path: "/users/current/permissions", query: v}, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // AuditLogSwitches are the configuration items that make Harbor store fewer audit records

@@ -85,6 +85,16 @@ func IsConflict(err error) bool {
 	return errors.As(err, &e) && e.Status == 409
 }
 
+// IsExecutionsNotFinal reports Harbor refusing to delete a webhook policy while one of its
+// delivery executions is not in a final status: 412 with code UNKNOWN, "… contains executions
+// that aren't in final status, stop the execution first" (internal/harbor/API-NOTES.md "Webhook
+// policies"; testdata/real-api-webhook-policy-delete-412.txt). It passes once Harbor has marked
+// the execution final, up to about a minute after the last delivery attempt.
+func IsExecutionsNotFinal(err error) bool {
+	var e *APIError
+	return errors.As(err, &e) && e.Status == 412 && strings.Contains(e.Message, "aren't in final status")
+}
+
 // IsForbidden reports 401 or 403.
 func IsForbidden(err error) bool {
 	var e *APIError

@@ -78,3 +78,22 @@ func TestAPIErrorFromRealBodies(t *testing.T) {
 		t.Error("IsNotFound on a non-APIError")
 	}
 }
+
+// The captured 412 of deleting a busy webhook policy (status 412, code UNKNOWN) is recognised
+// from its status and message; other 412s are not.
+func TestIsExecutionsNotFinal(t *testing.T) {
+	raw := string(readTestdata(t, "real-api-webhook-policy-delete-412.txt"))
+	i := strings.Index(raw, `{"errors"`)
+	if i < 0 {
+		t.Fatal("the capture has no error body")
+	}
+	body := raw[i : i+strings.Index(raw[i:], "\n")]
+	err := newAPIError("DELETE", "/api/v2.0/projects/cap412/webhook/policies/12", 412, "", []byte(body), 1)
+	if !IsExecutionsNotFinal(err) || !IsExecutionsNotFinal(fmt.Errorf("wrapped: %w", err)) || err.Code != "UNKNOWN" {
+		t.Fatalf("the captured 412 is not recognised: %v", err)
+	}
+	other := newAPIError("GET", "/api/v2.0/users/current", 412, "", []byte(`{"errors":[{"code":"PRECONDITION","message":"unable to get current user for robot"}]}`), 1)
+	if IsExecutionsNotFinal(other) || IsExecutionsNotFinal(errors.New("contains executions that aren't in final status")) {
+		t.Fatal("another 412 or a plain error taken for the busy policy")
+	}
+}

@@ -200,3 +200,12 @@ func parseURIQuery(t *testing.T, uri string) url.Values {
 	}
 	return u.Query()
 }
+
+func readTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -32,3 +32,12 @@ func (c *Client) ListUsers(ctx context.Context, q string) ([]Item, error) {
 	}
 	return items, err
 }
+
+// ProbeUsers reads the first user (GET /users?page_size=1): nil when the account may list users,
+// the *APIError otherwise (403 without the system permission user:list). One request, whatever
+// the number of users.
+func (c *Client) ProbeUsers(ctx context.Context) error {
+	var out []Item
+	_, err := c.getJSON(ctx, call{route: "/users", path: "/users", query: url.Values{"page": {"1"}, "page_size": {"1"}}}, &out)
+	return err
+}

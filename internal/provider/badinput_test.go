@@ -4,10 +4,12 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -35,6 +37,9 @@ type badEnv struct {
 	tlsURL    string // https://127.0.0.1:…
 	caPEM     string // the PEM of the TLS server's certificate (it is its own CA)
 	closedURL string // an http URL where nothing listens
+	// usersDown makes Harbor's GET /users answer 501, as a proxy in front of
+	// Harbor might: a failure other than a refused permission.
+	usersDown atomic.Bool
 }
 
 const (
@@ -47,9 +52,16 @@ func newBadEnv(t *testing.T, opts harborsim.Options) *badEnv {
 	e := &badEnv{}
 	e.port, e.portURL = testPort(t)
 	e.harbor = harborsim.New(opts)
-	plain := httptest.NewServer(e.harbor)
+	front := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.usersDown.Load() && r.URL.Path == "/api/v2.0/users" {
+			http.Error(w, "users are not served here", http.StatusNotImplemented)
+			return
+		}
+		e.harbor.ServeHTTP(w, r)
+	})
+	plain := httptest.NewServer(front)
 	t.Cleanup(plain.Close)
-	tls := httptest.NewTLSServer(e.harbor)
+	tls := httptest.NewTLSServer(front)
 	t.Cleanup(tls.Close)
 	e.harborURL, e.tlsURL = plain.URL, tls.URL
 	e.caPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tls.Certificate().Raw}))
@@ -181,17 +193,17 @@ var badInputs = []badInput{
 		},
 	},
 	{
+		// Not an error since issue 15: the other kinds sync (TestAccSync_robotWithoutUserList).
 		name: "robot without user:list syncing the user kind",
 		config: func(e *badEnv) string {
 			return e.prov(harborAttrs(e.harborURL, "robot$sync", badRobotSecret)) + withSync("")
 		},
-		want: []string{"Unable to Compute the Catalog Changes",
-			"reading Harbor users: Harbor API GET /api/v2.0/users: 403 FORBIDDEN: robot$sync",
-			"listing Harbor users needs the system permission user:list: use a system administrator, or a system robot account with user:list (Harbor ≥ 2.12), or drop the `user` kind from the mapping"},
-		where: `with harborport_sync.harbor`,
-		fix: func(e *badEnv) string {
-			return e.prov(harborAttrs(e.harborURL, "robot$sync", badRobotSecret)) + withSync(mappingNoUsers)
-		},
+		warning: true,
+		want: []string{"Harbor Kind Skipped",
+			"Harbor users are not synced: Harbor answered GET /api/v2.0/users with 403 FORBIDDEN (robot$sync), so the Harbor account lacks the system permission user:list.",
+			"Entities of blueprint harborUser are neither written nor deleted until it can read them; every other kind syncs as usual.",
+			"a system robot account can hold user:list from Harbor 2.12 on; Harbor 2.11 and older refuse it to robots, so use a system administrator there",
+			"or remove the user kind from the mapping."},
 	},
 	{
 		name: "Harbor not configured",
@@ -695,24 +707,25 @@ func TestTroubleshootingGuide(t *testing.T) {
 }
 
 // A sync that already exists refreshes with the mapping in its state. When
-// that mapping cannot be computed any more (a robot without user:list and a
-// mapping with the `user` kind), the plan with the same mapping fails with the
-// error, and the plan with the fixed mapping goes through: refresh keeps the
-// state and warns instead of failing.
+// that mapping cannot be computed any more (Harbor fails the listing of a kind
+// it reads with something other than a 403: here a proxy answering 501 on
+// /users), the plan with the same mapping fails with the error, and the plan
+// with a mapping without that kind goes through: refresh keeps the state and
+// warns instead of failing.
 func TestAccBadInput_fixMappingOfExistingSync(t *testing.T) {
 	e := newBadEnv(t, harborsim.Options{})
 	w := newTFWorkdir(t)
 	admin := e.prov(harborAttrs(e.harborURL, "admin", "Harbor12345"))
-	robot := e.prov(harborAttrs(e.harborURL, "robot$sync", badRobotSecret))
 	if errs := errorsOf(w.apply(admin + withSync(""))); len(errs) > 0 {
 		t.Fatalf("first apply: %v", errs)
 	}
+	e.usersDown.Store(true)
 	want := "Unable to Compute the Catalog Changes"
-	errs := errorsOf(w.apply(robot + withSync("")))
+	errs := errorsOf(w.apply(admin + withSync("")))
 	if len(errs) != 1 || errs[0].Summary != want || !strings.Contains(errs[0].Detail, "reading Harbor users") {
 		t.Fatalf("the unchanged mapping: want one %q error reading users, got %v", want, errs)
 	}
-	diags := w.apply(robot + withSync(mappingNoUsers))
+	diags := w.apply(admin + withSync(mappingNoUsers))
 	if errs := errorsOf(diags); len(errs) > 0 {
 		t.Fatalf("apply with the fixed mapping: %v", errs)
 	}
@@ -723,7 +736,7 @@ func TestAccBadInput_fixMappingOfExistingSync(t *testing.T) {
 	if !warned {
 		t.Errorf("refresh did not warn that the mapping in state failed: %v", diags)
 	}
-	if errs := errorsOf(w.apply(robot + withSync(mappingNoUsers))); len(errs) > 0 {
+	if errs := errorsOf(w.apply(admin + withSync(mappingNoUsers))); len(errs) > 0 {
 		t.Fatalf("the next apply: %v", errs)
 	}
 	if n := e.port.EntityCount("harborUser"); n != 1 {

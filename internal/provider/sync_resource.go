@@ -54,6 +54,7 @@ type syncModel struct {
 	PreviewLimit types.Int64  `tfsdk:"preview_limit"`
 	Changes      types.Map    `tfsdk:"changes"`
 	ChangeCounts types.Object `tfsdk:"change_counts"`
+	SkippedKinds types.Map    `tfsdk:"skipped_kinds"`
 
 	Scope             types.String `tfsdk:"scope"`
 	PrefixIdentifiers types.Bool   `tfsdk:"prefix_identifiers"`
@@ -182,6 +183,14 @@ func (r *syncResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				ElementType: types.StringType,
 				MarkdownDescription: "Pending changes, `\"<blueprint>/<identifier>\"` → `create`, `update: <fields>` or " +
 					"`delete`, the first `preview_limit` in key order. Empty when Port matches Harbor.",
+			},
+			"skipped_kinds": schema.MapAttribute{
+				Computed:    true,
+				ElementType: types.StringType,
+				MarkdownDescription: "Harbor kinds the provider's Harbor account cannot read, kind → Harbor's answer and the permission " +
+					"it lacks (e.g. `user` without `user:list`, which robot accounts can hold only from Harbor 2.12 on). Their " +
+					"blueprints are neither written nor pruned, and a warning says how to fix it; every other kind syncs as usual. " +
+					"Decided at refresh, like `changes`; empty when every kind is readable.",
 			},
 			"change_counts": schema.SingleNestedAttribute{
 				Computed:            true,
@@ -380,6 +389,26 @@ func compute(ctx context.Context, eng *catalog.Engine, preview bool) (*catalog.R
 // configuration (scopes), so a preview raises them instead of warning.
 var ownershipConflicts = map[string]bool{"Entities Owned by Another Scope": true, "Syncs Share Blueprints": true}
 
+// skippedKindsValue is skipped_kinds: kind → Harbor's answer and the
+// permission it lacks (the warning carries the whole story).
+func skippedKindsValue(sks []catalog.SkippedKind) types.Map {
+	elems := make(map[string]attr.Value, len(sks))
+	for _, sk := range sks {
+		elems[string(sk.Kind)] = types.StringValue(sk.Cause + ": needs " + sk.Permission())
+	}
+	return types.MapValueMust(types.StringType, elems)
+}
+
+// skippedKindsWarnings warns once per kind the Harbor account cannot read
+// (internal/DESIGN.md "Kinds the credentials cannot read").
+func skippedKindsWarnings(sks []catalog.SkippedKind) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, sk := range sks {
+		diags.AddAttributeWarning(path.Root("skipped_kinds").AtMapKey(string(sk.Kind)), "Harbor Kind Skipped", sk.Message())
+	}
+	return diags
+}
+
 // blocked is the error for a changeset whose deletes the threshold blocked.
 func blocked(cs *catalog.Changeset) diag.Diagnostics {
 	if cs == nil {
@@ -474,16 +503,24 @@ func (r *syncResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	resp.Diagnostics.Append(diags...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, refreshErrorKey, nil)...)
 	var pending, summary []byte
-	if cs := rep.Changeset; !cs.Empty() || cs.DeletesBlocked != "" {
+	cs := rep.Changeset
+	if !cs.Empty() || cs.DeletesBlocked != "" {
 		b, err := cs.Encode()
-		if err == nil {
-			summary, err = json.Marshal(cs.Summary())
-		}
 		if err != nil {
 			resp.Diagnostics.AddError("Unable to Store the Changeset", err.Error())
 			return
 		}
 		pending = b
+	}
+	if pending != nil || len(cs.SkippedKinds) > 0 {
+		// The summary also carries the skipped kinds, which the plan warns
+		// about even when nothing else is pending.
+		b, err := json.Marshal(cs.Summary())
+		if err != nil {
+			resp.Diagnostics.AddError("Unable to Store the Changeset", err.Error())
+			return
+		}
+		summary = b
 	}
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, pendingKey, pending)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, summaryKey, summary)...)
@@ -491,6 +528,7 @@ func (r *syncResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	// adds it), and how many entities are in sync.
 	st.Changes = changesValue(nil)
 	st.ChangeCounts = countsValue(catalog.Counts{Unchanged: rep.Changeset.Unchanged}, 0)
+	st.SkippedKinds = skippedKindsValue(rep.Changeset.SkippedKinds)
 	if st.ID.IsNull() || st.ID.IsUnknown() {
 		st.ID = types.StringValue("harborport_sync")
 	}
@@ -534,6 +572,7 @@ func (r *syncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		// apply time, so the values are unknown; a warning previews them.
 		plan.Changes = types.MapUnknown(types.StringType)
 		plan.ChangeCounts = types.ObjectUnknown(countTypes)
+		plan.SkippedKinds = types.MapUnknown(types.StringType)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		r.livePreview(ctx, plan, resp)
 		return
@@ -557,6 +596,10 @@ func (r *syncResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		}
 	}
 	resp.Diagnostics.Append(blockedMsg(sum.DeletesBlocked)...)
+	// The refresh decided which kinds are skipped; the plan (and the apply,
+	// which runs ModifyPlan again) says so from what it stored.
+	resp.Diagnostics.Append(skippedKindsWarnings(sum.SkippedKinds)...)
+	plan.SkippedKinds = prior.SkippedKinds
 	if sum.Empty() {
 		// Port matches Harbor: plan = refreshed state → "No changes"
 		// (a preview_limit edit alone is just stored).
@@ -597,6 +640,7 @@ func (r *syncResource) livePreview(ctx context.Context, plan syncModel, resp *re
 	}
 	resp.Diagnostics.Append(diags...)
 	resp.Diagnostics.Append(strangeBlueprints(ctx, plan, rep.MissingBlueprints)...)
+	resp.Diagnostics.Append(skippedKindsWarnings(rep.Changeset.SkippedKinds)...)
 	cs := rep.Changeset
 	resp.Diagnostics.Append(blocked(cs)...)
 	c := cs.Counts()
@@ -677,6 +721,7 @@ func (r *syncResource) Create(ctx context.Context, req resource.CreateRequest, r
 // reached is false when it stopped before writing anything to Port.
 func (r *syncResource) applyLive(ctx context.Context, plan *syncModel, diags *diag.Diagnostics) (reached bool) {
 	plan.Changes, plan.ChangeCounts = changesValue(nil), countsValue(catalog.Counts{}, 0)
+	plan.SkippedKinds = skippedKindsValue(nil)
 	eng, dd := r.engine(ctx, *plan)
 	diags.Append(dd...)
 	if diags.HasError() {
@@ -691,6 +736,8 @@ func (r *syncResource) applyLive(ctx context.Context, plan *syncModel, diags *di
 	if diags.HasError() {
 		return false
 	}
+	diags.Append(skippedKindsWarnings(rep.Changeset.SkippedKinds)...)
+	plan.SkippedKinds = skippedKindsValue(rep.Changeset.SkippedKinds)
 	r.apply(ctx, eng, rep.Changeset, plan, diags)
 	return true
 }
@@ -826,6 +873,7 @@ func (r *syncResource) ImportState(ctx context.Context, req resource.ImportState
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("preview_limit"), int64(100))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("changes"), changesValue(nil))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("change_counts"), countsValue(catalog.Counts{}, 0))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("skipped_kinds"), skippedKindsValue(nil))...)
 }
 
 // register checks plan against the other harborport_syncs of the

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -132,6 +133,39 @@ func (w *tfWorkdir) apply(config string) []tfDiag {
 `+config), 0o600))
 	w.run("init", "-input=false", "-no-color", "-backend=false")
 	return jsonDiags(w.t, w.run("apply", "-auto-approve", "-input=false", "-json"))
+}
+
+// destroy runs terraform destroy -auto-approve -json on the configuration of
+// the last apply and returns its diagnostics.
+func (w *tfWorkdir) destroy() []tfDiag {
+	w.t.Helper()
+	return jsonDiags(w.t, w.run("destroy", "-auto-approve", "-input=false", "-json"))
+}
+
+// plan runs terraform plan -detailed-exitcode -json on the configuration of
+// the last apply and returns its diagnostics and exit code (0: no changes,
+// 2: changes; 1 fails the test).
+func (w *tfWorkdir) plan() ([]tfDiag, int) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, w.bin, "plan", "-detailed-exitcode", "-input=false", "-json")
+	cmd.Dir, cmd.Env = w.dir, w.env
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	case err != nil:
+		w.t.Fatalf("terraform plan: %v\n%s", err, errOut.String())
+	}
+	if code == 1 {
+		w.t.Fatalf("terraform plan failed:\n%s%s", out.String(), errOut.String())
+	}
+	return jsonDiags(w.t, out.Bytes()), code
 }
 
 // jsonDiags extracts the diagnostics of terraform's -json output.

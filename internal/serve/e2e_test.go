@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/harborport/terraform-provider-harborport/internal/auditfeed"
 	"github.com/harborport/terraform-provider-harborport/internal/catalog"
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
 	"github.com/harborport/terraform-provider-harborport/internal/mapping"
@@ -39,7 +41,15 @@ type e2e struct {
 
 func newE2E(t *testing.T, delivery harborsim.DeliveryOptions) *e2e {
 	t.Helper()
-	e := newSims(t, delivery)
+	return newE2EWith(t, harborsim.Options{Delivery: delivery})
+}
+
+// newE2EWith is newE2E with more Harbor simulator options (a version
+// profile, say) and more listener flags.
+func newE2EWith(t *testing.T, hopts harborsim.Options, args ...string) *e2e {
+	t.Helper()
+	e := newSimsWith(t, hopts, nil)
+	e.lis.Args = append(e.lis.Args, args...)
 	testenv.SetDefaultBlueprints(t, e.ps)
 	// The first full sync, as terraform apply of harborport_sync does it.
 	rep, err := e.engine.Compute(context.Background())
@@ -143,8 +153,34 @@ func (e *e2e) artifact(repo, digest string) (map[string]any, bool) {
 	return e.ps.Entity("harborArtifact", "apps/"+repo+"@"+digest)
 }
 
+// The listener's main path on every Harbor profile: webhooks bring pushes,
+// scans and deletes; the audit-log feed brings a tag added through the API
+// (from /auditlog-exts on 2.15, from /audit-logs on 2.11, where /readyz says
+// that user changes wait for the resync).
 func TestE2E_pushTagScanDelete(t *testing.T) {
-	e := newE2E(t, harborsim.DeliveryOptions{})
+	for _, v := range harborsim.Profiles {
+		t.Run(harborsim.ProfileName(v), func(t *testing.T) { e2ePushTagScanDelete(t, v) })
+	}
+}
+
+func e2ePushTagScanDelete(t *testing.T, version string) {
+	e := newE2EWith(t, harborsim.Options{Version: version}, "--audit-poll-interval", "1s")
+	wantFeed, wantSource := "ok", "auditlog-exts"
+	if version == harborsim.Version211 {
+		wantFeed, wantSource = "partial", "audit-logs"
+	}
+	e.waitFor("the feed running on "+wantSource, 20*time.Second, func() bool {
+		_, rz := e.readyz()
+		feed, _ := rz["audit_feed"].(map[string]any)
+		details, _ := feed["details"].(map[string]any)
+		kinds, _ := rz["harbor_kinds"].(map[string]any)
+		return feed["state"] == wantFeed && details["source"] == wantSource && kinds["state"] == "ok"
+	})
+	if _, rz := e.readyz(); version == harborsim.Version211 {
+		if feed, _ := rz["audit_feed"].(map[string]any); feed["reason"] != auditfeed.ReasonLegacy {
+			t.Fatalf("/readyz audit_feed on 2.11: %v", feed)
+		}
+	}
 	d, err := e.hs.PushArtifact("apps", "web", []string{"1.0"}, harborsim.PushOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +197,12 @@ func TestE2E_pushTagScanDelete(t *testing.T) {
 		ent, _ := e.artifact("web", d)
 		tags, _ := ent["properties"].(map[string]any)["tags"].([]any)
 		return len(tags) == 2
+	})
+
+	// A tag added through Harbor's API: no webhook, only the audit log says it.
+	e.harborAPIOK(http.MethodPost, artifactPath("apps", "web", d)+"/tags", map[string]string{"name": "prod"})
+	e.waitFor("the API tag in Port through the feed", 10*time.Second, func() bool {
+		return slices.Contains(e.portTags("apps/web@"+d), "prod")
 	})
 
 	if err := e.hs.ScanArtifact("apps", "web", d, map[string]int{"Critical": 3}); err != nil {

@@ -98,3 +98,52 @@ func TestResyncLoopLogsProgress(t *testing.T) {
 		t.Fatal("a secret is in the logs")
 	}
 }
+
+// The periodic resync with an account that cannot list users: every cycle
+// syncs the other kinds and succeeds; the skipped kind is logged once, and
+// once more only when it changes (readable again).
+func TestResyncSkippedKindLoggedOnce(t *testing.T) {
+	sims := testenv.StartSims(t, harborsim.Options{NoLibraryProject: true, Version: harborsim.Version211},
+		portsim.Options{ClientID: "resync-id", ClientSecret: "resync-port-secret", MigrationPolls: 1}, nil)
+	sims.Harbor.CreateProject("apps", false)
+	sims.Harbor.AddRobot("sync", "Robot-Secret-123", false)
+	hc, err := harbor.New(harbor.Config{URL: sims.HarborURL, Username: "robot$sync", Password: "Robot-Secret-123"})
+	must(t, err)
+	pc, err := port.New(port.Config{BaseURL: sims.PortURL, ClientID: "resync-id", ClientSecret: "resync-port-secret"})
+	must(t, err)
+	ctx := context.Background()
+	must(t, testenv.CreateDefaultBlueprints(ctx, pc))
+	eng, err := catalog.New(hc, pc, mapping.Default(mapping.DefaultIDs()))
+	must(t, err)
+	var out testenv.LockedBuffer
+	log := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	skips := &kindSkips{log: log}
+	sks, err := eng.UnreadableKinds(ctx)
+	must(t, err)
+	skips.set(sks)
+	rs := &resyncer{eng: eng, log: log, skips: skips}
+	for i := range 3 {
+		if err := rs.run(ctx, "periodic"); err != nil {
+			t.Fatalf("resync %d: %v", i, err)
+		}
+		_, err := sims.Harbor.PushArtifact("apps", "web", []string{fmt.Sprintf("v%d", i)}, harborsim.PushOptions{})
+		must(t, err)
+	}
+	const warning = "Harbor users are not synced: Harbor answered GET /api/v2.0/users with 403 FORBIDDEN (robot$sync)"
+	if n := strings.Count(out.String(), warning); n != 1 {
+		t.Fatalf("logged %d times:\n%s", n, out.String())
+	}
+	if n := strings.Count(out.String(), "periodic resync done"); n != 3 {
+		t.Fatalf("%d resyncs done:\n%s", n, out.String())
+	}
+	if n := sims.Port.EntityCount("harborArtifact"); n != 2 {
+		t.Fatalf("%d artifacts in Port, want the 2 pushed before the last resync", n)
+	}
+	if st := skips.status(); st.State != "partial" || !strings.HasPrefix(st.Reason, warning) {
+		t.Fatalf("/readyz harbor_kinds %+v", st)
+	}
+	skips.set(nil) // the permission granted (the next resync reads users)
+	if !strings.Contains(out.String(), "Harbor users are readable again") || skips.status().State != "ok" {
+		t.Fatalf("not said once readable:\n%s", out.String())
+	}
+}

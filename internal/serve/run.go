@@ -111,7 +111,13 @@ func Run(ctx context.Context, o Options, log *slog.Logger, ready func(addr strin
 			"(their identifiers do not start with the repository's name): they stay in Port until the next resync or apply",
 			"resources", strings.Join(gaps, "; "))
 	}
-	rs := &resyncer{eng: eng, log: log}
+	skips := &kindSkips{log: log}
+	if sks, err := eng.UnreadableKinds(ctx); err != nil {
+		skips.probeFailed(err)
+	} else {
+		skips.set(sks)
+	}
+	rs := &resyncer{eng: eng, log: log, skips: skips}
 
 	var follower *auditfeed.ScanFollower
 	if o.AuditPollInterval > 0 && eng.ArtifactsFollowScans() {
@@ -133,6 +139,13 @@ func Run(ctx context.Context, o Options, log *slog.Logger, ready func(addr strin
 		var conflict *catalog.ScopeConflictError
 		if errors.As(err, &itemErr) || errors.As(err, &conflict) {
 			return listener.Permanent(err) // the mapping or scope must change; retrying cannot help
+		}
+		var unreadable *catalog.KindUnreadableError
+		if errors.As(err, &unreadable) {
+			// The account cannot read the kind at all: say so once, drop the
+			// key; its entities stay as they are, as a resync leaves them.
+			skips.note(unreadable.Skip)
+			return nil
 		}
 		if err == nil && !cs.Empty() {
 			log.Info("port updated", "key", k.String(), "created", res.Created, "updated", res.Updated, "deleted", res.Deleted)
@@ -158,7 +171,7 @@ func Run(ctx context.Context, o Options, log *slog.Logger, ready func(addr strin
 			return nil
 		},
 		Parts: func() map[string]listener.PartStatus {
-			parts := map[string]listener.PartStatus{"webhook_policies": cov.status(feed != nil)}
+			parts := map[string]listener.PartStatus{"webhook_policies": cov.status(feed != nil), "harbor_kinds": skips.status()}
 			if feed == nil {
 				parts["audit_feed"] = listener.PartStatus{State: "off", Reason: "--audit-poll-interval is 0: tag, repository, project and user changes " +
 					"made through Harbor's API reach Port only with resyncs and applies"}

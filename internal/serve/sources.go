@@ -20,9 +20,10 @@ import (
 // terraform apply, one at a time: the periodic resync and the audit-log
 // feed's resync after lost records share it.
 type resyncer struct {
-	eng *catalog.Engine
-	log *slog.Logger
-	mu  sync.Mutex
+	eng   *catalog.Engine
+	log   *slog.Logger
+	skips *kindSkips // kinds the account cannot read: logged once, not every cycle
+	mu    sync.Mutex
 }
 
 // loop runs a full sync every interval: Harbor drops events after 3 failed
@@ -61,6 +62,9 @@ func (r *resyncer) run(ctx context.Context, reason string) error {
 		return fmt.Errorf("resync: %w", err)
 	}
 	cs := rep.Changeset
+	if r.skips != nil {
+		r.skips.set(cs.SkippedKinds)
+	}
 	if cs.DeletesBlocked != "" {
 		log.Error(title+": deletes blocked", "reason", cs.DeletesBlocked)
 	}

@@ -101,7 +101,7 @@ func (c *Client) executeOne(ctx context.Context, want harbor.WebhookPolicy, o Op
 			return o.ID, "edited in Harbor since the plan", nil
 		}
 		want.ID = o.ID
-		return o.ID, "", hc.UpdateWebhookPolicy(ctx, o.ref(), want)
+		return o.ID, "", c.updatePolicy(ctx, o.ref(), want)
 	case OpDelete:
 		cur, err := hc.GetWebhookPolicy(ctx, o.ref(), o.ID)
 		switch {
@@ -114,7 +114,7 @@ func (c *Client) executeOne(ctx context.Context, want harbor.WebhookPolicy, o Op
 		case o.Before != "" && Fingerprint(*cur) != o.Before:
 			return 0, "edited in Harbor since the plan; left in place and no longer managed", nil
 		}
-		if err := hc.DeleteWebhookPolicy(ctx, o.ref(), o.ID); err != nil && !harbor.IsNotFound(err) {
+		if err := c.deletePolicy(ctx, o.ref(), o.ID); err != nil && !harbor.IsNotFound(err) {
 			return 0, "", err
 		}
 		return 0, "", nil
@@ -156,7 +156,7 @@ func (c *Client) DeleteManaged(ctx context.Context, project string, id int64, na
 	if p.Name != name {
 		return nil
 	}
-	if err := c.Harbor.DeleteWebhookPolicy(ctx, project, id); err != nil && !harbor.IsNotFound(err) {
+	if err := c.deletePolicy(ctx, project, id); err != nil && !harbor.IsNotFound(err) {
 		return err
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/harborport/terraform-provider-harborport/internal/harbor"
 )
@@ -17,6 +18,10 @@ type Client struct {
 	Harbor      *harbor.Client
 	Concurrency int    // Harbor requests at once; default 8
 	User        string // the Harbor user, named in permission hints
+	// BusyWait bounds how long a delete (or update) waits out Harbor's 412
+	// for unfinished delivery executions (busy.go); default 90 s. BusyRetry
+	// is the first pause between tries (default 1 s, doubling up to 10 s).
+	BusyWait, BusyRetry time.Duration
 }
 
 // Spec is what the policies should be.

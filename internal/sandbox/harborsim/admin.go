@@ -71,8 +71,11 @@ func (s *Server) addUserLocked(u *user) {
 
 // AddRobot creates the system robot "robot$<name>" covering all projects. systemUserList grants
 // system user:list (possible since Harbor 2.12, internal/harbor/API-NOTES.md "Users"); without
-// it GET /users is 403.
+// it GET /users is 403. It panics where AddRobotE fails (user:list before Harbor 2.12).
 func (s *Server) AddRobot(name, secret string, systemUserList bool) {
+	if systemUserList && !s.rel.robotUserList() {
+		panic("harborsim: " + ErrRobotUserList.Error() + " (Harbor " + s.opts.Version + " robots cannot hold user:list)")
+	}
 	full := "robot$" + strings.TrimPrefix(name, "robot$")
 	s.mu.Lock()
 	defer s.mu.Unlock()

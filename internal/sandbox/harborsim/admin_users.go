@@ -8,6 +8,12 @@ import (
 	"strings"
 )
 
+// ErrRobotUserList is Harbor 2.11's answer (400 BAD_REQUEST) to creating a robot with the system
+// permission user:list: its robot handler checks every access against rbac.PoliciesMap["System"],
+// which has no user resource before 2.12 (goharbor/harbor@v2.11.2
+// src/server/v2.0/handler/robot.go validate; real-api-211-audit-logs.json notes).
+var ErrRobotUserList = errors.New("bad request permission: user:list")
+
 // RobotPermissions are the system permissions a simulated system robot holds besides full
 // access to every project.
 type RobotPermissions struct {
@@ -17,11 +23,15 @@ type RobotPermissions struct {
 
 // AddRobotE creates the system robot "robot$<name>" (see AddRobot) with the given system
 // permissions and records "create robot". Without AuditLogList the robot still gets 200 from
-// GET /auditlog-exts, with no records (handlers_auditlog.go auditScope).
+// GET /auditlog-exts, with no records (handlers_auditlog.go auditScope). Before Harbor 2.12 a
+// robot cannot hold user:list: the error is Harbor's 400 message (ErrRobotPermission).
 func (s *Server) AddRobotE(name, secret string, perms RobotPermissions) error {
 	name = strings.TrimPrefix(name, "robot$")
 	if name == "" || secret == "" {
 		return errors.New("robot name and secret must not be empty")
+	}
+	if perms.UserList && !s.rel.robotUserList() {
+		return ErrRobotUserList
 	}
 	full := "robot$" + name
 	s.mu.Lock()

@@ -79,6 +79,14 @@ func (c AuditLogConfig) enabled(eventType string) bool {
 	return true
 }
 
+// legacyAuditTypes are the resource types Harbor before 2.13 records: its audit handler
+// (goharbor/harbor@v2.11.2 src/controller/event/handler/auditlog/auditlog.go) takes push, pull
+// and delete of artifacts, tag create/delete, repository delete and project create/delete
+// events, always after success. Users, robots and the configuration are recorded only by the
+// log middleware of the extended audit log (2.13+), so 2.11 logs no user change
+// (real-api-211-audit-logs.json); disabled_audit_log_event_types does not exist yet.
+var legacyAuditTypes = map[string]bool{"artifact": true, "tag": true, "repository": true, "project": true}
+
 type auditStore struct {
 	recs   []*auditRecord // ascending id
 	nextID int64          // last id handed out (BIGSERIAL starts at 1)
@@ -101,7 +109,12 @@ func (s *Server) auditLocked(at time.Time, recs ...auditRecord) {
 		if r.at.After(last) {
 			r.at = last
 		}
-		if !st.cfg.enabled(r.eventType()) {
+		switch {
+		case !s.rel.auditExts():
+			if !r.ok || !legacyAuditTypes[r.resType] {
+				continue // before 2.13 only the event handler writes records (legacyAuditTypes)
+			}
+		case !st.cfg.enabled(r.eventType()):
 			continue // auditlog.Handler / Resolver.PreCheck: AuditLogEventEnabled
 		}
 		if r.operation == "pull" && st.cfg.PullAuditLogDisable {
@@ -257,7 +270,8 @@ type AuditPurge struct {
 	Before time.Time
 	// EventTypes is include_event_types: names from GET /auditlog-exts/events, or "other" for
 	// every type after pull_artifact. Empty purges nothing. Tag records are never purged: their
-	// types are not in Harbor's list (src/pkg/auditext/dao/dao.go permitEventTypes).
+	// types are not in Harbor's list (src/pkg/auditext/dao/dao.go permitEventTypes). Before 2.13
+	// they are operations instead: "create", "delete", "pull" (purgeLegacyAuditLog).
 	EventTypes []string
 	// DryRun counts without deleting.
 	DryRun bool
@@ -271,6 +285,9 @@ func (s *Server) PurgeAuditLog(p AuditPurge) (int64, error) {
 	}
 	// permitEventTypes checks the lower-cased name but keeps the caller's spelling, which the SQL
 	// compares with a lower-cased column: "CREATE_ARTIFACT" passes the check and matches nothing.
+	if !s.rel.auditExts() {
+		return s.purgeLegacyAuditLog(p)
+	}
 	types := map[string]bool{}
 	for _, e := range p.EventTypes {
 		switch low := strings.ToLower(e); {
@@ -310,4 +327,38 @@ func (s *Server) PurgeAuditLog(p AuditPurge) (int64, error) {
 func robotAuditRecord(op, fullName, operator string) auditRecord {
 	return auditRecord{operation: op, resType: "robot", resource: fullName, desc: op + " robot: " + fullName,
 		username: operator, ok: true}
+}
+
+// purgeLegacyAuditLog is the purge of Harbor before 2.13 (goharbor/harbor@v2.11.2
+// src/pkg/audit/dao/dao.go Purge): AuditPurge.EventTypes are operations there, "create",
+// "delete" or "pull" (others are dropped), and the SQL is op_time < cutoff AND lower(operation)
+// IN (…): tag records go too.
+func (s *Server) purgeLegacyAuditLog(p AuditPurge) (int64, error) {
+	ops := map[string]bool{}
+	for _, e := range p.EventTypes {
+		if low := strings.ToLower(e); low == "create" || low == "delete" || low == "pull" {
+			ops[low] = true
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cutoff := p.Before
+	if cutoff.IsZero() {
+		cutoff = s.now().Add(-time.Duration(p.RetentionHours) * time.Hour)
+	}
+	var n int64
+	kept := s.audit.recs[:0:0]
+	for _, r := range s.audit.recs {
+		if r.at.Before(cutoff) && ops[strings.ToLower(r.operation)] {
+			n++
+			if !p.DryRun {
+				continue
+			}
+		}
+		kept = append(kept, r)
+	}
+	if !p.DryRun {
+		s.audit.recs = kept
+	}
+	return n, nil
 }

@@ -84,6 +84,8 @@ type deliverer struct {
 	log        []DeliveryAttempt
 	dropped    int // DeliveryOptions.DropRate
 	wg         sync.WaitGroup
+	// execs is each policy's delivery execution (executions.go).
+	execs map[int64]*execution
 }
 
 func newDeliverer(opts DeliveryOptions) *deliverer {
@@ -124,6 +126,7 @@ func (d *deliverer) enqueue(jobs []*deliveryJob) {
 	for _, j := range jobs {
 		j.ready = true
 		d.queue = append(d.queue, j)
+		d.execStartLocked(j.policy.ID)
 	}
 	if !d.started {
 		d.started = true
@@ -199,7 +202,9 @@ func (d *deliverer) worker() {
 		j.fails += btoi(!att.OK())
 		att.Final = att.OK() || j.fails >= d.opts.MaxAttempts || d.closed
 		d.log = append(d.log, att)
-		if !att.Final {
+		if att.Final {
+			d.execEndLocked(j.policy.ID)
+		} else {
 			d.retryLocked(j)
 		}
 		d.updateIdleLocked()
@@ -302,6 +307,7 @@ func (d *deliverer) close() {
 		}
 	}
 	d.queue = nil
+	d.execs = nil
 	d.cancel() // aborts in-flight requests
 	d.cond.Broadcast()
 	d.mu.Unlock()

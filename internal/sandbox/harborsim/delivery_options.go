@@ -43,10 +43,21 @@ type DeliveryOptions struct {
 	StartPaused bool
 	// RootCAs verifies https targets whose skip_cert_verify is false (default: system roots).
 	RootCAs *x509.CertPool
+	// ExecutionSettle is how long a policy's execution stays non-final after its last delivery
+	// attempt ended (default 3 s; negative: 0). Harbor marks the execution final only when it
+	// refreshes stale execution statuses, so a DELETE of the policy meanwhile answers 412
+	// (internal/harbor/API-NOTES.md "Webhook policies"; observed: about 20 s, up to a minute).
+	// While any delivery of the policy is queued, running or waiting to be retried, its
+	// execution is not final either.
+	ExecutionSettle time.Duration
 	// ExternalHost is the host[:port] used in resource_url. Default: the host of
 	// Options.ExternalURL, else the Host of the latest API request, else "localhost".
 	ExternalHost string
 }
+
+// defaultExecutionSettle is DeliveryOptions.ExecutionSettle's default: long enough that a
+// policy deleted right after a delivery meets the 412, short enough for tests.
+const defaultExecutionSettle = 3 * time.Second
 
 func (o DeliveryOptions) withDefaults() DeliveryOptions {
 	if o.Workers <= 0 {
@@ -63,6 +74,12 @@ func (o DeliveryOptions) withDefaults() DeliveryOptions {
 	}
 	if o.Seed == 0 {
 		o.Seed = 1
+	}
+	switch {
+	case o.ExecutionSettle == 0:
+		o.ExecutionSettle = defaultExecutionSettle
+	case o.ExecutionSettle < 0:
+		o.ExecutionSettle = 0
 	}
 	return o
 }

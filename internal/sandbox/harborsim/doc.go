@@ -1,5 +1,7 @@
 // Package harborsim is a strict, in-memory simulator of the Harbor v2.0 REST API (modelled on
-// Harbor v2.15.2) for tests, benchmarks and the standalone demo.
+// Harbor v2.15.2) for tests, benchmarks and the standalone demo. Options.Version picks a release
+// profile (release.go: Version211, Version215): before 2.13 the audit log is GET /audit-logs and
+// /auditlog-exts is a route miss; before 2.12 robots cannot hold user:list.
 //
 // "Strict" means it reproduces the behaviour a real client trips over, not just the happy path:
 // bad credentials silently degrade to anonymous, a `sid` cookie on a write triggers the CSRF 403,
@@ -16,7 +18,12 @@
 // deterministic by default.
 //
 // Every operation Harbor audits is recorded in the audit log exactly as Harbor 2.15.2 writes it
-// (GET /auditlog-exts; auditlog.go), with its configuration switches and purge job.
+// (GET /auditlog-exts; auditlog.go), with its configuration switches and purge job; on a 2.11
+// profile as 2.11.2 writes it (GET /audit-logs: fewer fields, no user records).
+//
+// A policy's delivery execution stays non-final while its deliveries run and for
+// DeliveryOptions.ExecutionSettle after, and deleting the policy meanwhile answers Harbor's 412
+// (executions.go).
 //
 // Push, pull, delete and scan events are delivered as webhooks to the project's enabled policies
 // whose event_types match, like Harbor's jobservice: asynchronously, in the Default or the

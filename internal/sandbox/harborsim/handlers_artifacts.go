@@ -84,8 +84,13 @@ func (a *artifact) json(v artifactView) artifactJSON {
 			"created": a.created.Format(time.RFC3339Nano), "os": a.os}
 	}
 	if v.scanner {
-		// Set for every scannable artifact, scanned or not (assembler/vul.go).
+		// Set for every scannable artifact, scanned or not, on 2.11 and 2.15 alike
+		// (src/server/v2.0/handler/assembler/report.go Assemble): "vulnerabilities", and "sboms"
+		// built with an EMPTY digest ("…/artifacts//additions/sbom"; SetSBOMAdditionLink("",
+		// version) in src/controller/artifact/model.go). Only with_sbom_overview and a finished
+		// SBOM scan put the SBOM's digest there, which the simulator does not model.
 		out.AdditionLinks["vulnerabilities"] = additionLink{Href: base + "vulnerabilities"}
+		out.AdditionLinks["sboms"] = additionLink{Href: strings.TrimSuffix(base, a.digest+"/additions/") + "/additions/sbom"}
 	}
 	for _, ref := range a.references {
 		out.References = append(out.References, referenceJSON{ChildDigest: ref.child.digest, ChildID: ref.child.id,

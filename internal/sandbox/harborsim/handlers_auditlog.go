@@ -104,16 +104,16 @@ var auditKeyOps = map[string]bool{"icontains": true, "in": true, "gte": true, "l
 // the key tried as given and then snake_cased; unknown keys and operators are ignored. String
 // values on op_time are read as PostgreSQL reads a timestamp literal, and an unreadable one fails
 // the query in the database: Harbor answers 500.
-func compileAuditQuery(q *query) ([]auditTerm, *apiError) {
+func compileAuditQuery(q *query, columns map[string]string) ([]auditTerm, *apiError) {
 	var out []auditTerm
 	for _, k := range q.keys {
 		pieces := strings.Split(k, "__")
 		if len(pieces) > 2 {
 			continue
 		}
-		col, ok := auditColumns[pieces[0]]
+		col, ok := columns[pieces[0]]
 		if !ok {
-			if col, ok = auditColumns[snakeCase(pieces[0])]; !ok {
+			if col, ok = columns[snakeCase(pieces[0])]; !ok {
 				continue
 			}
 		}
@@ -242,10 +242,10 @@ func (t auditTerm) keep(r *auditRecord) bool {
 
 // auditSort resolves sort keys (exact keys only, unknown ones skipped); none left means the
 // model's default, op_time descending (`sort:"default:desc"`).
-func auditSort(keys []sortKey) []sortKey {
+func auditSort(keys []sortKey, columns map[string]string) []sortKey {
 	var out []sortKey
 	for _, k := range keys {
-		if col, ok := auditColumns[k.key]; ok {
+		if col, ok := columns[k.key]; ok {
 			out = append(out, sortKey{key: col, desc: k.desc})
 		}
 	}
@@ -257,13 +257,28 @@ func auditSort(keys []sortKey) []sortKey {
 }
 
 // listAudit filters (q and the caller's project restriction; nil = every project), sorts and
-// pages the records.
+// pages the records of the extended audit log (GET /auditlog-exts).
 func (s *Server) listAudit(lp *listParams, projects map[int64]bool) reply {
-	terms, err := compileAuditQuery(lp.q)
+	rows, start, end, err := s.selectAudit(lp, projects, auditColumns)
 	if err != nil {
 		return fail(err)
 	}
-	var rows []*auditRecord
+	out := make([]auditLogExtJSON, 0, end-start) // go-swagger writes [] for an empty payload
+	for _, r := range rows[start:end] {
+		out = append(out, auditLogExtJSON{ID: r.id, OpTime: dt(r.at), Operation: r.operation,
+			OperationDescription: r.desc, OperationResult: r.ok, Resource: r.resource, ResourceType: r.resType,
+			Username: r.username})
+	}
+	return paged(out, int64(len(rows)), lp)
+}
+
+// selectAudit is the query both audit lists run: q on the model's columns, the project
+// restriction, the sort, and the page window of the result.
+func (s *Server) selectAudit(lp *listParams, projects map[int64]bool, columns map[string]string) (rows []*auditRecord, start, end int, err *apiError) {
+	terms, err := compileAuditQuery(lp.q, columns)
+	if err != nil {
+		return nil, 0, 0, err
+	}
 next:
 	for _, r := range s.audit.recs {
 		if projects != nil && !projects[r.projectID] {
@@ -276,16 +291,10 @@ next:
 		}
 		rows = append(rows, r)
 	}
-	keys := auditSort(lp.sort)
+	keys := auditSort(lp.sort, columns)
 	sort.SliceStable(rows, func(i, j int) bool { return compareBy(keys, auditCol, rows[i], rows[j]) < 0 })
-	start, end := lp.window(len(rows))
-	out := make([]auditLogExtJSON, 0, end-start) // go-swagger writes [] for an empty payload
-	for _, r := range rows[start:end] {
-		out = append(out, auditLogExtJSON{ID: r.id, OpTime: dt(r.at), Operation: r.operation,
-			OperationDescription: r.desc, OperationResult: r.ok, Resource: r.resource, ResourceType: r.resType,
-			Username: r.username})
-	}
-	return paged(out, int64(len(rows)), lp)
+	start, end = lp.window(len(rows))
+	return rows, start, end, nil
 }
 
 // auditListParams binds the list parameters in Harbor's order: go-swagger's validation (422)
@@ -343,12 +352,16 @@ func handleListAuditLogExts(s *Server, r *http.Request, c secCtx, _ params) repl
 	return s.listAudit(lp, scope)
 }
 
-// GET /audit-logs (listAuditLogs, deprecated): the pre-2.13 table. Harbor 2.15 writes nothing
-// there any more, so it answers [] (real-api-auditlog-exts.json notes), after the same checks.
+// GET /audit-logs (listAuditLogs). From 2.13 on it is deprecated and Harbor writes nothing there
+// any more, so it answers [] (real-api-auditlog-exts.json notes), after the same checks as
+// /auditlog-exts. Before 2.13 it is the audit log (legacyAuditLogs).
 func handleListLegacyAuditLogs(s *Server, r *http.Request, c secCtx, _ params) reply {
 	lp, verr, qerr := auditListParams(r)
 	if verr != nil {
 		return fail(verr)
+	}
+	if !s.rel.auditExts() {
+		return s.legacyAuditLogs(lp, qerr, c)
 	}
 	if _, err := s.auditScope(c); err != nil {
 		return fail(err)
@@ -356,7 +369,67 @@ func handleListLegacyAuditLogs(s *Server, r *http.Request, c secCtx, _ params) r
 	if qerr != nil {
 		return fail(qerr)
 	}
-	return paged([]auditLogExtJSON{}, 0, lp)
+	return paged([]auditLogJSON{}, 0, lp)
+}
+
+// auditLogJSON is models.AuditLog (Harbor < 2.13): id, op_time, operation, resource,
+// resource_type, username, nothing more (real-api-211-audit-logs.json).
+type auditLogJSON struct {
+	ID           int64    `json:"id,omitempty"`
+	OpTime       dateTime `json:"op_time"`
+	Operation    string   `json:"operation,omitempty"`
+	Resource     string   `json:"resource,omitempty"`
+	ResourceType string   `json:"resource_type,omitempty"`
+	Username     string   `json:"username,omitempty"`
+}
+
+// legacyAuditColumns are the filter and sort keys of model.AuditLog (goharbor/harbor@v2.11.2
+// src/pkg/audit/model/model.go): no description, no result.
+var legacyAuditColumns = map[string]string{
+	"ID": "id", "id": "id",
+	"ProjectID": "project_id", "project_id": "project_id",
+	"Operation": "operation", "operation": "operation",
+	"ResourceType": "resource_type", "resource_type": "resource_type",
+	"Resource": "resource", "resource": "resource",
+	"Username": "username", "username": "username",
+	"OpTime": "op_time", "op_time": "op_time",
+}
+
+// legacyAuditLogs is ListAuditLogs of goharbor/harbor@v2.11.2 src/server/v2.0/handler/auditlog.go:
+// 401 for anonymous callers (the empty username as message), then q and sort (400 on bad q), then
+// the scope: the system permission audit-log:list sees every record; a local user sees the
+// records of the projects where their role holds log:list (every role but limited guest,
+// src/common/rbac/project/rbac_role.go; the simulator has no limited guests); anyone else, a robot without the permission included, is
+// narrowed to project id -1 and gets 200 with an empty list. The default order is op_time
+// descending (`sort:"default:desc"`).
+func (s *Server) legacyAuditLogs(lp *listParams, qerr *apiError, c secCtx) reply {
+	if !c.authenticated() {
+		return fail(&apiError{http.StatusUnauthorized, "UNAUTHORIZED", ""})
+	}
+	if qerr != nil {
+		return fail(qerr)
+	}
+	var scope map[int64]bool
+	if !s.canListAudit(c) {
+		scope = map[int64]bool{}
+		if !c.robot() {
+			for _, p := range s.projects {
+				if p.members[c.u.id] != 0 {
+					scope[p.id] = true
+				}
+			}
+		}
+	}
+	rows, start, end, err := s.selectAudit(lp, scope, legacyAuditColumns)
+	if err != nil {
+		return fail(err)
+	}
+	out := make([]auditLogJSON, 0, end-start)
+	for _, r := range rows[start:end] {
+		out = append(out, auditLogJSON{ID: r.id, OpTime: dt(r.at), Operation: r.operation, Resource: r.resource,
+			ResourceType: r.resType, Username: r.username})
+	}
+	return paged(out, int64(len(rows)), lp)
 }
 
 // GET /auditlog-exts/events (listAuditLogEventTypes): RequireSystemAccess(list, audit-log), so

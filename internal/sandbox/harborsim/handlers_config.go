@@ -2,7 +2,6 @@ package harborsim
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -33,29 +32,14 @@ func handleGetConfigurations(s *Server, _ *http.Request, c secCtx, _ params) rep
 		return fail(errForbidden(c.name()))
 	}
 	cfg := s.audit.cfg
-	return ok(map[string]configItem{
-		"auth_mode":                      {Value: "db_auth", Editable: true},
-		"notification_enable":            {Value: *s.opts.NotificationEnable, Editable: true},
-		"audit_log_forward_endpoint":     {Value: cfg.ForwardEndpoint, Editable: true},
-		"skip_audit_log_database":        {Value: cfg.SkipDatabase, Editable: true},
-		"disabled_audit_log_event_types": {Value: strings.Join(cfg.DisabledEventTypes, ","), Editable: true},
-	})
-}
-
-// releaseBefore213 reports whether version ("v2.11.2-abcdef01", as systeminfo shows it) is an
-// older release than 2.13, which brought the audit-log API. An unparsable version counts as
-// current.
-func releaseBefore213(version string) bool {
-	const major, minor = 2, 13
-	v := strings.TrimPrefix(version, "v")
-	parts := strings.SplitN(v, ".", 3)
-	if len(parts) < 2 {
-		return false
+	out := map[string]configItem{
+		"auth_mode":                  {Value: "db_auth", Editable: true},
+		"notification_enable":        {Value: *s.opts.NotificationEnable, Editable: true},
+		"audit_log_forward_endpoint": {Value: cfg.ForwardEndpoint, Editable: true},
+		"skip_audit_log_database":    {Value: cfg.SkipDatabase, Editable: true},
 	}
-	ma, err1 := strconv.Atoi(parts[0])
-	mi, err2 := strconv.Atoi(strings.SplitN(parts[1], "-", 2)[0])
-	if err1 != nil || err2 != nil {
-		return false
+	if s.rel.disabledEventTypes() {
+		out["disabled_audit_log_event_types"] = configItem{Value: strings.Join(cfg.DisabledEventTypes, ","), Editable: true}
 	}
-	return ma < major || (ma == major && mi < minor)
+	return ok(out)
 }

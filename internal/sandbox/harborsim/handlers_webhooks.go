@@ -282,7 +282,8 @@ func handleUpdatePolicy(s *Server, r *http.Request, c secCtx, pp params) reply {
 	return reply{status: http.StatusOK}
 }
 
-// DELETE …/webhook/policies/{id}: 200.
+// DELETE …/webhook/policies/{id}: 200, or 412 while a delivery execution of the policy is not
+// final (executions.go).
 func handleDeletePolicy(s *Server, r *http.Request, c secCtx, pp params) reply {
 	p, key := s.lookupProject(r, pp["project_name_or_id"])
 	if err := s.requireProjectAccess(c, p, actDelete, resPolicy); err != nil {
@@ -294,6 +295,9 @@ func handleDeletePolicy(s *Server, r *http.Request, c secCtx, pp params) reply {
 	pol, err := policyInProject(p, pp["webhook_policy_id"], s.policyByID)
 	if err != nil {
 		return fail(err)
+	}
+	if s.delivery.executionBusy(pol.id) {
+		return fail(errExecutionsNotFinal(pol.id)) // executions.go
 	}
 	for i, x := range p.policies {
 		if x == pol {

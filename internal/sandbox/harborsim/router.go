@@ -172,7 +172,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 // The audit-log API (/auditlog-exts…) came with Harbor 2.13 (internal/harbor/API-NOTES.md
 // "Version differences"); older releases answer `path … was not found`.
 func (s *Server) routeAbsent(rt *route) bool {
-	return strings.Contains(rt.tmpl, "/auditlog-exts") && releaseBefore213(s.opts.Version)
+	return strings.Contains(rt.tmpl, "/auditlog-exts") && !s.rel.auditExts()
 }
 
 func isWrite(m string) bool {

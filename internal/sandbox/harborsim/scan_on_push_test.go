@@ -130,7 +130,8 @@ func TestAuditLogRoutesNeed213(t *testing.T) {
 	if r := c.req("GET", "/api/v2.0/audit-logs", admin, ""); r.status != 200 {
 		t.Errorf("/audit-logs on 2.11: %d %s", r.status, r.body)
 	}
-	if releaseBefore213("v2.15.2-080b0220") || !releaseBefore213("v2.12.0") || releaseBefore213("garbage") || !releaseBefore213("v1.10.0") {
-		t.Error("releaseBefore213")
+	before213 := func(v string) bool { return !releaseOf(v).auditExts() }
+	if before213(Version215) || !before213("v2.12.0") || before213("garbage") || !before213("v1.10.0") || !before213(Version211) {
+		t.Error("releaseOf(…).auditExts")
 	}
 }

@@ -11,6 +11,7 @@ import (
 // Server is the simulator. It is an http.Handler and safe for concurrent use.
 type Server struct {
 	opts Options
+	rel  release // Options.Version's release (release.go)
 
 	mu           simLock // write unlocks re-stamp versions with Options.StampVersions (versions.go)
 	stamps       stamps
@@ -68,6 +69,7 @@ func New(opts Options) *Server {
 		counts:      map[string]int{},
 		faultRNG:    0x9E3779B97F4A7C15,
 	}
+	s.rel = releaseOf(s.opts.Version)
 	s.defaultClock = opts.Clock == nil
 	if opts.StampVersions {
 		s.mu.beforeUnlock = s.stampLocked

@@ -43,6 +43,8 @@ func main() {
 	seed := flag.String("harbor-seed", "", "also seed Harbor deterministically: PROJECTSxREPOSxARTIFACTS, e.g. 20x100x50")
 	seedUsers := flag.Int("harbor-seed-users", 3, "users -harbor-seed adds besides admin")
 	noLibrary := flag.Bool("harbor-no-library", false, "start Harbor without its default public \"library\" project")
+	harborVersion := flag.String("harbor-version", harborsim.Version215, "the Harbor release to simulate, e.g. "+harborsim.Version211+
+		" (no auditlog-exts, robots without user:list)")
 	latency := flag.Duration("latency", 0, "fixed delay added to every API request of both simulators (e.g. 5ms), for benchmarks")
 	addrFile := flag.String("addr-file", "", "write KEY=URL lines here once listening (for scripts)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here (for profiling the simulators under a benchmark)")
@@ -72,7 +74,7 @@ func main() {
 	})
 	mux.Handle("/", ps)
 
-	hs := harborsim.New(harborsim.Options{Clock: time.Now, NoLibraryProject: *noLibrary})
+	hs := harborsim.New(harborsim.Options{Clock: time.Now, NoLibraryProject: *noLibrary, Version: *harborVersion})
 	hs.SetFaults(harborsim.Faults{Latency: *latency})
 	if *demo {
 		if err := demoRegistry(hs); err != nil {
