@@ -44,7 +44,7 @@ func (c *Client) Execute(ctx context.Context, want harbor.WebhookPolicy, ops []O
 		if skips[i] != "" {
 			skipped = append(skipped, fmt.Sprintf("%s %s: %s", o.Project, o.Op, skips[i]))
 		}
-		if o.Op == OpDelete {
+		if o.Op == OpDelete || ids[i] == 0 {
 			delete(out, o.Project)
 		} else {
 			out[o.Project] = ids[i]
@@ -70,10 +70,19 @@ func (c *Client) executeOne(ctx context.Context, want harbor.WebhookPolicy, o Op
 	hc := c.Harbor
 	switch o.Op {
 	case OpCreate:
+		// A project deleted since the plan answers 404 to both the listing
+		// and the create: nothing to create any more.
+		const projectGone = "the project was deleted in Harbor since the plan"
 		if id, skip, found, err := c.sameNamed(ctx, o.ref(), want); found || err != nil {
+			if harbor.IsNotFound(err) {
+				return 0, projectGone, nil
+			}
 			return id, skip, err
 		}
 		id, err := hc.CreateWebhookPolicy(ctx, o.ref(), want)
+		if harbor.IsNotFound(err) {
+			return 0, projectGone, nil
+		}
 		if !harbor.IsConflict(err) {
 			return id, "", err
 		}

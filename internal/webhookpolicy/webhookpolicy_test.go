@@ -320,6 +320,23 @@ func TestWebhookExecuteIsConditional(t *testing.T) {
 		t.Fatalf("the next plan: %s", got)
 	}
 
+	// A project deleted between the plan and the apply: its planned create
+	// is skipped, not an error, and nothing is recorded for it.
+	sim.CreateProject("fourth", false)
+	sv4, _ := r.Survey(ctx, m, after)
+	if got := fmt.Sprint(preview(sv4.Ops)); got != "map[fourth:create tfdemo:update: enabled, endpoint third:create]" {
+		t.Fatalf("plan with fourth: %s", got)
+	}
+	must(t, sim.DeleteProject("fourth"))
+	after4, diags := r.Execute(ctx, want, sv4.Ops, sv4.Kept)
+	if diags.HasError() || !strings.Contains(fmt.Sprint(diags.Warnings()), "fourth create: the project was deleted in Harbor since the plan") {
+		t.Fatalf("create in a deleted project: %v", diags)
+	}
+	if _, recorded := after4["fourth"]; recorded {
+		t.Fatalf("a policy recorded for the deleted project: %v", after4)
+	}
+	sv, _ = r.Survey(ctx, m, after4)
+
 	// A delete (project deselected) of a policy edited since the plan.
 	narrowed := surveySpec("tfdemo", "third")
 	managed, _ = r.Execute(ctx, want, sv.Ops, sv.Kept)
