@@ -270,7 +270,7 @@ func TestFull(t *testing.T) {
 	}
 	args := flagArgs(t, c)
 	want := map[string]string{"listen": ":9443", "data-dir": "/data/spool", "resync-interval": "1h", "audit-poll-interval": "30s",
-		"webhook-policy-name": "hp-hooks", "concurrency": "16", "log-format": "text",
+		"webhook-policy-name": "hp-hooks", "scope": "eu", "prefix-identifiers": "false", "concurrency": "16", "log-format": "text",
 		"log-level": "debug", "mapping": "/etc/harborport/mapping/mapping.yaml", "tls-cert": "/etc/harborport/tls/tls.crt", "tls-key": "/etc/harborport/tls/tls.key"}
 	if !maps.Equal(args, want) {
 		t.Errorf("args %v, want %v", args, want)
