@@ -11,9 +11,10 @@ resource "harborport_sync" "harbor" {
 # A custom mapping in Ocean's port-app-config format (YAML or JSON); see
 # examples/mappings for the examples of Port's Harbor integration page.
 #
-# A sync owns every entity of the blueprints its mapping writes to, and
-# deletes those its mapping no longer produces. So two syncs must never write
-# to the same blueprint: this one gets blueprints of its own.
+# An unscoped sync owns every entity of the blueprints its mapping writes to,
+# and deletes those its mapping no longer produces. So two unscoped syncs must
+# never write to the same blueprint: this one gets blueprints of its own.
+# (Syncs with a `scope` can share blueprints: see the guide "Scoped ownership".)
 resource "harborport_blueprints" "production" {
   project    = { identifier = "prodProject", title = "Production project" }
   user       = { identifier = "prodUser", title = "Production user" }
