@@ -92,18 +92,21 @@ step "Real time: an image is pushed while the listener runs"
 start=$(date +%s%N)
 digest=$(sim push '{"project":"payments","repo":"ledger-api","tags":["v3.1.0"]}' | sed 's/.*"digest":"\([^"]*\)".*/\1/')
 id="payments/ledger-api@$digest"
+# in_port DIGEST: whether Port's catalog holds it (read whole first: grep -q
+# closing the pipe early would make curl complain).
+in_port() { curl -fsS -o "$work/catalog.json" "$PORT_BASE_URL/_sandbox/catalog" && grep -q "$1" "$work/catalog.json"; }
 for _ in $(seq 200); do
-	curl -fsS "$PORT_BASE_URL/_sandbox/catalog" | grep -q "$digest" && break
+	in_port "$digest" && break
 	sleep 0.05
 done
-curl -fsS "$PORT_BASE_URL/_sandbox/catalog" | grep -q "$digest" || { cat "$work/listener.log"; echo "the push did not reach Port" >&2; exit 1; }
+in_port "$digest" || { cat "$work/listener.log"; echo "the push did not reach Port" >&2; exit 1; }
 echo "harborArtifact/$id is in Port $(( ($(date +%s%N) - start) / 1000000 )) ms after the push"
 sim artifacts/delete "{\"project\":\"payments\",\"repo\":\"ledger-api\",\"digest\":\"$digest\"}" >/dev/null
 for _ in $(seq 200); do
-	curl -fsS "$PORT_BASE_URL/_sandbox/catalog" | grep -q "$digest" || break
+	in_port "$digest" || break
 	sleep 0.05
 done
-curl -fsS "$PORT_BASE_URL/_sandbox/catalog" | grep -q "$digest" && { echo "the delete did not reach Port" >&2; exit 1; }
+in_port "$digest" && { echo "the delete did not reach Port" >&2; exit 1; }
 echo "deleted in Harbor → gone from Port"
 echo "listener log (last lines):"
 grep -E 'webhook accepted|port updated' "$work/listener.log" | tail -6 | sed 's/^/  /'
