@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/harborport/terraform-provider-harborport/internal/mapping"
 	"github.com/harborport/terraform-provider-harborport/internal/sandbox/portsim"
 )
 
@@ -284,5 +285,62 @@ resource "harborport_blueprints" "harbor" {
 }`,
 			ExpectError: regexp.MustCompile(`(?s)artifact.extra_properties\["count"\].type: type "integer" is not one of string,\s+number.*artifact.extra_properties\["digest"\]: property "digest" is built in`),
 		}},
+	})
+}
+
+// scope_property: every blueprint gets harborportScope; removing it in Port
+// is drift that apply repairs; import finds it (scope_property = true) and
+// the plan after import is empty.
+func TestAccBlueprints_scopeProperty(t *testing.T) {
+	sim, url := testPort(t)
+	scoped := providerBlock(url, testClientSecret) + `resource "harborport_blueprints" "harbor" {
+  scope_property  = true
+  delete_entities = true
+}`
+	hasMark := func(bp string) bool {
+		b, _ := sim.Blueprint(bp)
+		props, _ := objAt(b, "schema", "properties")
+		p, ok := objAt(props[mapping.ScopeProperty])
+		return ok && p["type"] == "string"
+	}
+	allMarked := func(*terraform.State) error {
+		for _, bp := range []string{"harborProject", "harborUser", "harborRepository", "harborArtifact"} {
+			if !hasMark(bp) {
+				return fmt.Errorf("%s has no string property %s", bp, mapping.ScopeProperty)
+			}
+		}
+		return nil
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: scoped,
+				Check:  allMarked,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(bpAddr, tfjsonpath.New("scope_property"), knownvalue.Bool(true)),
+				},
+			},
+			{
+				ResourceName:            bpAddr,
+				ImportState:             true,
+				ImportStateId:           "harborArtifact",
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"delete_entities"},
+			},
+			{
+				PreConfig: func() {
+					b, _ := sim.Blueprint("harborUser")
+					props, _ := objAt(b, "schema", "properties")
+					delete(props, mapping.ScopeProperty)
+					must(t, sim.SetBlueprint(b))
+				},
+				Config: scoped,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(bpAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: allMarked,
+			},
+		},
 	})
 }
