@@ -16,7 +16,7 @@ var (
 	// path-component := [a-z0-9]+ (separator [a-z0-9]+)*, separator := [_.] | __ | [-]+.
 	// (Harbor's project rule, ^[a-z0-9]+(?:[._-][a-z0-9]+)*$, is a subset.)
 	pathComponentRe = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-	// OCI image-spec, opencontainers/image-spec:descriptor.md: algorithm ":"
+	// OCI image-spec, https://github.com/opencontainers/image-spec/blob/v1.1.0/descriptor.md#digests: algorithm ":"
 	// encoded.
 	digestRe = regexp.MustCompile(`^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
 	// distribution/reference: tag := [\w][\w.-]{0,127}.

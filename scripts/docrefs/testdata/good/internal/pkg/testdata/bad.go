@@ -1,3 +1,0 @@
-package p
-
-// A testdata directory is not checked: missing.md
