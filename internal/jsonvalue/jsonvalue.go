@@ -96,7 +96,7 @@ func (d *decoder) value(depth int) (any, error) {
 	}
 	switch c := d.data[d.pos]; {
 	case c == '{':
-		return d.object(depth + 1)
+		return d.object(depth+1, nil)
 	case c == '[':
 		return d.array(depth + 1)
 	case c == '"':
@@ -127,7 +127,9 @@ func (d *decoder) literal(word string, v any) (any, error) {
 	return v, nil
 }
 
-func (d *decoder) object(depth int) (any, error) {
+// object decodes the object at d.pos. With keep, the values of the keys it
+// refuses are only checked (skip), not built (DecodeList's pruning).
+func (d *decoder) object(depth int, keep func(string) bool) (any, error) {
 	if depth > maxDepth {
 		return nil, &SyntaxError{Msg: "exceeded max depth", Offset: d.pos}
 	}
@@ -162,11 +164,15 @@ func (d *decoder) object(depth int) (any, error) {
 		}
 		d.pos++
 		d.skipSpace()
-		v, err := d.value(depth)
-		if err != nil {
+		if keep == nil || keep(key) {
+			v, err := d.value(depth)
+			if err != nil {
+				return nil, err
+			}
+			m[key] = v
+		} else if err := d.skip(depth); err != nil {
 			return nil, err
 		}
-		m[key] = v
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.syntax("after object key:value pair")

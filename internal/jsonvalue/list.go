@@ -42,10 +42,11 @@ func DecodeList(data []byte, keep func(key string) bool) ([]map[string]any, erro
 			}
 			switch d.data[d.pos] {
 			case '{':
-				m, err := d.objectKeep(keep)
+				v, err := d.object(2, keep)
 				if err != nil {
 					return nil, err
 				}
+				m, _ := v.(map[string]any)
 				out = append(out, m)
 			case 'n':
 				if _, err := d.literal("null", nil); err != nil {
@@ -75,63 +76,6 @@ func DecodeList(data []byte, keep func(key string) bool) ([]map[string]any, erro
 		return nil, d.syntax("after top-level value")
 	}
 	return out, nil
-}
-
-// objectKeep is object at depth 2 (an element of the top array), skipping
-// the values of keys keep refuses.
-func (d *decoder) objectKeep(keep func(string) bool) (map[string]any, error) {
-	if keep == nil {
-		v, err := d.object(2)
-		m, _ := v.(map[string]any)
-		return m, err
-	}
-	d.pos++ // {
-	m := make(map[string]any, d.sizes[2])
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		d.pos++
-		return m, nil
-	}
-	for {
-		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-			return nil, d.syntax("looking for beginning of object key string")
-		}
-		kv, err := d.str(true)
-		if err != nil {
-			return nil, err
-		}
-		key, _ := kv.(string)
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return nil, d.syntax("after object key")
-		}
-		d.pos++
-		d.skipSpace()
-		if keep(key) {
-			v, err := d.value(2)
-			if err != nil {
-				return nil, err
-			}
-			m[key] = v
-		} else if err := d.skip(2); err != nil {
-			return nil, err
-		}
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, d.syntax("after object key:value pair")
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			d.skipSpace()
-		case '}':
-			d.pos++
-			d.sizes[2] = len(m)
-			return m, nil
-		default:
-			return nil, d.syntax("after object key:value pair")
-		}
-	}
 }
 
 // skip checks one value's syntax, as value would, without building it.
