@@ -135,17 +135,22 @@ func (s *Server) createUser(r *http.Request, c secCtx) (reply, string) {
 	return reply{status: http.StatusCreated, location: strings.TrimSuffix(r.URL.Path, "/") + "/" + itoa(u.id)}, u.username
 }
 
-// PUT /users/{user_id} {"email","realname","comment"} → 200. The e-mail is required.
-func handleUpdateUserProfile(s *Server, r *http.Request, c secCtx, pp params) reply {
-	out := s.updateUserProfile(r, c, pp)
+// auditedUserUpdate records an update of /users/{user_id}… whose answer is
+// out, naming the user as resolved after the request.
+func (s *Server) auditedUserUpdate(r *http.Request, c secCtx, pp params, out reply) reply {
 	name := ""
 	if id, err := userIDParam(pp); err == nil {
 		if u := s.liveUserByID(id); u != nil {
-			name = u.username // resolved after the request
+			name = u.username
 		}
 	}
 	s.auditUserRequest(r, c, "update", name, out)
 	return out
+}
+
+// PUT /users/{user_id} {"email","realname","comment"} → 200. The e-mail is required.
+func handleUpdateUserProfile(s *Server, r *http.Request, c secCtx, pp params) reply {
+	return s.auditedUserUpdate(r, c, pp, s.updateUserProfile(r, c, pp))
 }
 
 func (s *Server) updateUserProfile(r *http.Request, c secCtx, pp params) reply {
@@ -213,15 +218,7 @@ func (s *Server) deleteUser(c secCtx, id int64, idErr *apiError) reply {
 
 // PUT /users/{user_id}/sysadmin {"sysadmin_flag": bool} → 200.
 func handleSetUserSysAdmin(s *Server, r *http.Request, c secCtx, pp params) reply {
-	out := s.setUserSysAdmin(r, c, pp)
-	name := ""
-	if id, err := userIDParam(pp); err == nil {
-		if u := s.liveUserByID(id); u != nil {
-			name = u.username
-		}
-	}
-	s.auditUserRequest(r, c, "update", name, out)
-	return out
+	return s.auditedUserUpdate(r, c, pp, s.setUserSysAdmin(r, c, pp))
 }
 
 func (s *Server) setUserSysAdmin(r *http.Request, c secCtx, pp params) reply {
@@ -250,15 +247,7 @@ func (s *Server) setUserSysAdmin(r *http.Request, c secCtx, pp params) reply {
 // PUT /users/{user_id}/password {"old_password","new_password"} → 200; users changing their
 // own password must give the old one.
 func handleUpdateUserPassword(s *Server, r *http.Request, c secCtx, pp params) reply {
-	out := s.updateUserPassword(r, c, pp)
-	name := ""
-	if id, err := userIDParam(pp); err == nil {
-		if u := s.liveUserByID(id); u != nil {
-			name = u.username
-		}
-	}
-	s.auditUserRequest(r, c, "update", name, out)
-	return out
+	return s.auditedUserUpdate(r, c, pp, s.updateUserPassword(r, c, pp))
 }
 
 func (s *Server) updateUserPassword(r *http.Request, c secCtx, pp params) reply {
