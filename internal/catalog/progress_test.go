@@ -119,7 +119,7 @@ func TestProgressReportsKindsAndSummaries(t *testing.T) {
 		t.Fatalf("summary lines: %d:%s", len(sum1), msgs(lines))
 	}
 	harborReqs := waitHarborRequests(t, e, as[int](t, sum1[0].kv["harbor_requests"]))
-	wantMsg := regexp.MustCompile(`^harborport: sync plan computed: 4 blueprints, 12 entities desired, create=12 update=0 delete=0 unchanged=0 in [0-9.]+(ms|s) \(Harbor ` +
+	wantMsg := regexp.MustCompile(`^harborport: sync plan computed: 4 blueprints, 12 entities desired, create=12 update=0 delete=0 unchanged=0 in [0-9.]+(µs|ms|s) \(Harbor ` +
 		fmt.Sprint(harborReqs) + ` requests, Port 4 search pages\)$`)
 	if !wantMsg.MatchString(sum1[0].msg) {
 		t.Fatalf("summary = %q, want it to match %s", sum1[0].msg, wantMsg)

@@ -176,12 +176,13 @@ func (e *Engine) repoPlan(ctx context.Context, k Key, st *repoState) (*Changeset
 			case w == nil && inPort && e.mayDelete(&have):
 				cs.Changes = append(cs.Changes, Change{Op: OpDelete, Blueprint: bp, Identifier: id})
 			case w == nil:
-			case inPort && e.conflict(bp, &have) != nil:
-				return nil, fmt.Errorf("%s: %w", k, e.conflict(bp, &have))
 			case !inPort:
 				ent := w.Entity
 				cs.Changes = append(cs.Changes, Change{Op: OpCreate, Blueprint: bp, Identifier: id, Entity: &ent})
 			default:
+				if err := e.conflict(bp, &have); err != nil {
+					return nil, fmt.Errorf("%s: %w", k, err)
+				}
 				if fields := changedFields(w, have); len(fields) > 0 {
 					ent := w.Entity
 					cs.Changes = append(cs.Changes, Change{Op: OpUpdate, Blueprint: bp, Identifier: id, Fields: fields, Entity: &ent})
