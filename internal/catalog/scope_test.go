@@ -390,3 +390,32 @@ func TestScopedWithoutTheProperty(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Two scopes racing for the same identifiers: A plans its creates, B creates
+// the same entities before A applies. A's apply skips every one of them
+// (Port no longer holds what the plan saw), B's marks stay, and A's next plan
+// fails naming B's scope instead of taking them over.
+func TestScopedRaceForTheSameEntities(t *testing.T) {
+	e := newEnv(t, envOptions{noLibrary: true, scoped: true})
+	e.smallHarbor()
+	a, b := e.scopedEngine("a", false), e.scopedEngine("b", false)
+	planA := e.compute(a)
+	n := len(planA.Changeset.Changes)
+	e.sync(b)
+	res := e.apply(a, planA.Changeset)
+	if res.Created != 0 || len(res.Skipped) != n {
+		t.Fatalf("A's apply after B's: created %d, skipped %d of %d: %v", res.Created, len(res.Skipped), n, skipped(res))
+	}
+	for _, s := range res.Skipped {
+		if s.Reason != SkipPortChanged {
+			t.Fatalf("skip reason %v for %s", s.Reason, s.Change.key())
+		}
+	}
+	if ent, _ := e.psim.Entity("harborProject", "alpha"); entField(ent, "properties", mapping.ScopeProperty) != "b" {
+		t.Fatalf("alpha = %v, want B's mark", ent)
+	}
+	var conflict *ScopeConflictError
+	if _, err := a.Compute(context.Background()); !errors.As(err, &conflict) || !strings.Contains(err.Error(), `(scope "b")`) {
+		t.Fatalf("A's next plan: %v", err)
+	}
+}
